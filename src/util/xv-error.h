@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "xenvirt_protocol.h"
+#include "xv-macro.h"
+
+/* Why an operation failed, carried explicitly from deep inside src/ up to the RPC reply and the
+ * CLI (modelled on sd_bus_error). The code and domain are libvirt's numbers, so a stock client
+ * understands them. The first error set wins; may be passed as NULL by callers that only want
+ * the errno. */
+typedef struct XvError {
+        xvp_error_code code;
+        xvp_error_domain domain;
+        char *message;          /* formatted and owned; NULL when unset or after OOM */
+} XvError;
+
+#define XV_ERROR_NULL ((XvError) {})
+
+/* Sets the error (unless one is set already) and returns the negative errno matching @code. */
+int xv_error_setf(XvError *e, xvp_error_code code, const char *format, ...) _printf_(3, 4);
+int xv_error_setv(XvError *e, xvp_error_code code, const char *format, va_list ap) _printf_(3, 0);
+
+/* Like xv_error_setf() for a failed system call: appends ": strerror(-r)" and returns @r
+ * (which must be negative). The code is derived from the errno. */
+int xv_error_set_errnof(XvError *e, int r, const char *format, ...) _printf_(3, 4);
+
+/* Sets the domain of an error that is already set and has none yet; returns @r unchanged so that
+ * it can wrap a call: return xv_error_domain(e, XVP_FROM_XEND, r). */
+int xv_error_domain(XvError *e, xvp_error_domain domain, int r);
+
+/* Moves @src into @dst if @dst is unset; @src is left empty either way. */
+void xv_error_move(XvError *dst, XvError *src);
+
+bool xv_error_is_set(const XvError *e);
+void xv_error_done(XvError *e);
+
+/* The negative errno that matches an error code, and the code that best describes an errno. */
+int xv_error_code_to_errno(xvp_error_code code);
+xvp_error_code xv_error_code_from_errno(int r);
+
+/* libvirt's fixed prefix for an error code, e.g. "XML error" or "Domain not found". Never NULL. */
+const char *xv_error_code_to_string(xvp_error_code code);
+
+/* The message as libvirt's clients print it: "<prefix>: <message>", or the prefix alone. A message
+ * that is missing after OOM or an unset code falls back to strerror(-r). Returns a new string or
+ * NULL on OOM. */
+char *xv_error_format(const XvError *e, int r);
