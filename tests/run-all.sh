@@ -1,0 +1,82 @@
+#!/bin/sh
+# Sets everything up and runs all tests: installs the Debian packages, builds twice (a -Werror
+# build and an AddressSanitizer + UBSan build), runs make check in both, and prints one summary
+# line "N passed, N failed, N skipped" computed from the automake results of both builds.
+#
+#   sh tests/run-all.sh [--no-install]
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+if [ "${1:-}" != "--no-install" ]; then
+        sh tests/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+
+./autogen.sh >/dev/null || { echo "autogen.sh failed"; echo "0 passed, 1 failed"; exit 1; }
+
+build() {
+        dir=$1; shift
+        rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || return 1
+        echo "== configure $* ($dir)"
+        "$top/configure" "$@" >configure.out 2>&1 || { cat configure.out; cd "$top"; return 1; }
+        echo "== make ($dir)"
+        make -j"$jobs" >make.out 2>&1 || { cat make.out; cd "$top"; return 1; }
+        echo "== make check ($dir)"
+        make -j"$jobs" check >check.out 2>&1
+        rc=$?
+        grep -E '^(FAIL|ERROR|XPASS):' check.out
+        sed -n '/^# TOTAL/,/^# ERROR/p' check.out
+        cd "$top"
+        return $rc
+}
+
+build "$top/build-ci" --enable-werror || status=1
+build "$top/build-ci-asan" --enable-sanitizers || status=1
+
+# The libFuzzer build: every fuzz target runs for a short while from its corpus (make fuzz).
+if command -v clang >/dev/null 2>&1 && [ "${XV_FUZZ_SECONDS:-15}" != 0 ]; then
+        echo "== fuzz build (clang, libFuzzer, ${XV_FUZZ_SECONDS:-15}s per target)"
+        rm -rf "$top/build-ci-fuzz" && mkdir -p "$top/build-ci-fuzz" && (
+                cd "$top/build-ci-fuzz" &&
+                "$top/configure" CC=clang --enable-fuzzing >configure.out 2>&1 &&
+                make -j"$jobs" fuzz FUZZ_SECONDS="${XV_FUZZ_SECONDS:-15}" >fuzz.out 2>&1
+        ) || {
+                tail -40 "$top/build-ci-fuzz/fuzz.out" 2>/dev/null || cat "$top/build-ci-fuzz/configure.out"
+                echo "fuzzing failed"
+                status=1
+        }
+        grep -E '^(== |Done |stat::number_of_executed_units|cov: )' "$top/build-ci-fuzz/fuzz.out" 2>/dev/null | tail -20
+fi
+
+if [ "${XV_DISTCHECK:-1}" = 1 ]; then
+        echo "== make distcheck"
+        (cd "$top/build-ci" && make -j"$jobs" distcheck >distcheck.out 2>&1) || {
+                tail -40 "$top/build-ci/distcheck.out"
+                echo "distcheck failed"
+                status=1
+        }
+fi
+
+# Count the results of both builds from automake's .trs files; a build that failed before its
+# tests ran counts as one failure so the summary can never look green by omission.
+passed=0 failed=0 skipped=0
+for d in build-ci build-ci-asan; do
+        if ! ls "$top/$d"/tests >/dev/null 2>&1 || [ -z "$(find "$top/$d" -name '*.trs' 2>/dev/null | head -1)" ]; then
+                failed=$((failed + 1))
+                continue
+        fi
+        p=$(find "$top/$d" -name '*.trs' -exec grep -h '^:test-result: PASS' {} + | wc -l)
+        x=$(find "$top/$d" -name '*.trs' -exec grep -h '^:test-result: XFAIL' {} + | wc -l)
+        f=$(find "$top/$d" -name '*.trs' -exec grep -hE '^:test-result: (FAIL|ERROR|XPASS)' {} + | wc -l)
+        s=$(find "$top/$d" -name '*.trs' -exec grep -h '^:test-result: SKIP' {} + | wc -l)
+        passed=$((passed + p + x)); failed=$((failed + f)); skipped=$((skipped + s))
+done
+if [ $status -ne 0 ] && [ $failed -eq 0 ]; then
+        failed=1        # distcheck or a build step failed outside the counted tests
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $status -eq 0 ] && [ $failed -eq 0 ]
