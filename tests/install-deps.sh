@@ -6,7 +6,7 @@ set -e
 PACKAGES="
   autoconf automake libtool pkg-config make gcc clang
   libxml2-dev libtirpc-dev rpcsvc-proto libsystemd-dev libxen-dev
-  python3 libvirt-clients libxml2-utils xz-utils
+  python3 libvirt-clients libxml2-utils xz-utils curl xenstore-utils coreutils
 "
 
 if [ "$(id -u)" != 0 ]; then
