@@ -166,7 +166,7 @@ int domain_def_new(DomainDef **ret) {
         def->id = -1;
         def->on_poweroff = DOMAIN_LIFECYCLE_DESTROY;
         def->on_reboot = DOMAIN_LIFECYCLE_RESTART;
-        def->on_crash = DOMAIN_LIFECYCLE_RESTART;
+        def->on_crash = DOMAIN_LIFECYCLE_DESTROY;
         def->os_type = DOMAIN_OS_LINUX;
         def->clock.offset = DOMAIN_CLOCK_UTC;
 

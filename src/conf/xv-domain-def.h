@@ -334,7 +334,8 @@ typedef struct DomainDef {
         char *memballoon_model;         /* "xen", "none"; NULL = none given */
 } DomainDef;
 
-/* A new, empty definition with libvirt's defaults: id -1, destroy/restart/restart. */
+/* A new, empty definition with libvirt's defaults: id -1, on_poweroff destroy, on_reboot restart,
+ * on_crash destroy (virDomainDefParseXML's defaults for absent elements). */
 int domain_def_new(DomainDef **ret);
 DomainDef *domain_def_free(DomainDef *def);
 DEFINE_CLEANUP_FUNC(DomainDef *, domain_def_free);

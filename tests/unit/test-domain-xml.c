@@ -343,7 +343,7 @@ TEST(parse_minimal) {
         ASSERT_EQ(def->os_type, DOMAIN_OS_LINUX);
         ASSERT_EQ(def->on_poweroff, DOMAIN_LIFECYCLE_DESTROY);
         ASSERT_EQ(def->on_reboot, DOMAIN_LIFECYCLE_RESTART);
-        ASSERT_EQ(def->on_crash, DOMAIN_LIFECYCLE_RESTART);
+        ASSERT_EQ(def->on_crash, DOMAIN_LIFECYCLE_DESTROY);
 }
 
 TEST(parse_units_and_uuid) {
