@@ -670,6 +670,32 @@ static int parse_disks(const XmConfig *c, int version, DomainDef *def, XvError *
                         *slot = disk;
                 }
 
+        /* HVM floppies are image options of their own (fda, fdb). */
+        if (domain_def_is_hvm(def))
+                for (const char *const *fd = (const char *const[]) { "fda", "fdb", NULL }; *fd; fd++) {
+                        const char *path;
+                        DomainDisk *slot;
+
+                        r = get_string(c, *fd, &path, error);
+                        if (r < 0)
+                                return r;
+                        if (isempty(path))
+                                continue;
+                        r = domain_def_add_device(def->disks, def->n_disks, &slot);
+                        if (r < 0)
+                                return r == -E2BIG ? conf_error(error, "too many disks") : r;
+                        *slot = (DomainDisk) {
+                                .type = DOMAIN_DISK_TYPE_FILE,
+                                .device = DOMAIN_DISK_DEVICE_FLOPPY,
+                                .bus = DOMAIN_DISK_BUS_FDC,
+                        };
+                        slot->driver_name = strdup("file");
+                        slot->src = strdup(path);
+                        slot->dst = strdup(*fd);
+                        if (!slot->driver_name || !slot->src || !slot->dst)
+                                return -ENOMEM;
+                }
+
         /* xend 3.0.2 had the HVM CD-ROM as a key of its own, always on hdc. */
         if (domain_def_is_hvm(def) && version == 1) {
                 DomainDisk *slot;
@@ -2094,6 +2120,26 @@ static int run_steps(Writer *w, const WriterStep *steps, size_t n) {
         return 0;
 }
 
+/* xm's HVM image options include fda and fdb (xm create's "Disk image to use as floppy a/b");
+ * a floppy is written there rather than lost. */
+static int format_floppies(Writer *w) {
+        for (size_t i = 0; i < w->def->n_disks; i++) {
+                const DomainDisk *d = &w->def->disks[i];
+                int r;
+
+                if (d->device != DOMAIN_DISK_DEVICE_FLOPPY)
+                        continue;
+                if (!d->dst || (!streq(d->dst, "fda") && !streq(d->dst, "fdb")))
+                        return conf_error(w->error, "floppy target '%s' is not fda or fdb", strnull(d->dst));
+                if (!d->src)
+                        continue;
+                r = xm_config_set_string(w->c, d->dst, d->src);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int format_hvm_only(Writer *w, WriterStep step) {
         return w->hvm ? step(w) : 0;
 }
@@ -2106,18 +2152,22 @@ static int format_cdrom_hvm(Writer *w) {
         return format_hvm_only(w, format_cdrom);
 }
 
+static int format_floppies_hvm(Writer *w) {
+        return format_hvm_only(w, format_floppies);
+}
+
 int xm_domain_from_def(const DomainDef *def, int version, XmConfig **ret, XvError *error) {
         /* The key order of libvirt's converters: the 2012 xen_xm.c for xend < 3.1, the later
          * xen_common.c + xen_xm.c pair (OS keys and disks at the end) for 3.1 and newer. */
         static const WriterStep steps_old[] = {
                 format_general, format_memory_vcpus, format_os, format_features_hvm, format_cdrom_hvm,
-                format_clock, format_lifecycle, format_emulator, format_usb, format_graphics,
+                format_floppies_hvm, format_clock, format_lifecycle, format_emulator, format_usb, format_graphics,
                 format_disks, format_vifs, format_pcis, format_chrs, format_sound,
         };
         static const WriterStep steps_new[] = {
                 format_general, format_memory_vcpus, format_features_hvm, format_clock, format_lifecycle,
                 format_emulator, format_graphics, format_vifs, format_pcis, format_chrs, format_sound,
-                format_os, format_disks, format_usb,
+                format_os, format_floppies_hvm, format_disks, format_usb,
         };
         _cleanup_(xm_config_freep) XmConfig *c = NULL;
         Writer w;
@@ -2158,7 +2208,7 @@ static const char * const known_keys[] = {
         "name", "uuid", "builder", "kernel", "loader", "ramdisk", "extra", "root", "bootloader",
         "bootargs", "boot", "memory", "maxmem", "vcpus", "vcpu_avail", "maxvcpus", "cpus",
         "on_poweroff", "on_reboot", "on_crash", "pae", "acpi", "apic", "hap", "viridian", "hpet", "tsc_mode",
-        "localtime", "rtc_timeoffset", "device_model", "disk", "cdrom", "vif", "pci", "usb",
+        "localtime", "rtc_timeoffset", "device_model", "disk", "cdrom", "fda", "fdb", "vif", "pci", "usb",
         "usbdevice", "vnc", "vncunused", "vncdisplay", "vnclisten", "vncpasswd", "keymap", "sdl",
         "display", "xauthority", "vfb", "serial", "parallel", "soundhw",
 };

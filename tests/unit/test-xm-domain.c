@@ -233,6 +233,27 @@ TEST(disks) {
         ASSERT_EQ(c->disks[1].device, DOMAIN_DISK_DEVICE_CDROM);
 }
 
+TEST(hvm_floppies) {
+        _cleanup_(domain_def_freep) DomainDef *a = NULL, *b = NULL;
+        _cleanup_free_ char *text = NULL;
+        XvError error = XV_ERROR_NULL;
+
+        /* xm's fda/fdb image options: read as floppy disks and written back, never dropped. */
+        a = cfg_to_def(HVM_BASE "fda = '/root/fd.img'\nfdb = ''\n", 4);
+        ASSERT_EQ(a->n_disks, 1u);
+        ASSERT_EQ(a->disks[0].device, DOMAIN_DISK_DEVICE_FLOPPY);
+        ASSERT_STREQ(a->disks[0].dst, "fda");
+        ASSERT_STREQ(a->disks[0].src, "/root/fd.img");
+        ASSERT_EQ(a->disks[0].bus, DOMAIN_DISK_BUS_FDC);
+
+        ASSERT_OK(xm_domain_format_text(a, 4, &text, &error));
+        ASSERT_NOT_NULL(strstr(text, "fda = \"/root/fd.img\""));
+        ASSERT_NULL(strstr(text, "fdb"));
+        ASSERT_OK(xm_domain_parse_text(text, 4, &b, &error));
+        ASSERT_EQ(b->n_disks, 1u);
+        ASSERT_STREQ(b->disks[0].src, "/root/fd.img");
+}
+
 TEST(nics) {
         _cleanup_(domain_def_freep) DomainDef *a = NULL;
 
