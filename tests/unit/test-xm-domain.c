@@ -248,7 +248,7 @@ TEST(hvm_floppies) {
 
         ASSERT_OK(xm_domain_format_text(a, 4, &text, &error));
         ASSERT_NOT_NULL(strstr(text, "fda = \"/root/fd.img\""));
-        ASSERT_NULL(strstr(text, "fdb"));
+        ASSERT_NULL(strstr(text, "\nfdb"));
         ASSERT_OK(xm_domain_parse_text(text, 4, &b, &error));
         ASSERT_EQ(b->n_disks, 1u);
         ASSERT_STREQ(b->disks[0].src, "/root/fd.img");
