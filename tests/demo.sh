@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The demo: sets everything up (Debian packages, build) and walks through xenvirt at work.
+#   sh tests/demo.sh [--no-install]
+#
+# 1. The domain model: the four example domains parsed from domain XML, converted to XenD
+#    S-expressions and XM config files and back, and checked with libvirt's own schema.
+# 2. The simulated Xen host (xensim) started with tests/sandbox: one host state answering on
+#    XenD (HTTP/SXP), xenstore (the real xenstore-utils) and the hypervisor (the real libxenctrl
+#    on top of xensim's replacement hypercall library), with a domain created from domain XML.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+shared=${XV_SHARED_DIR:-$top/../shared}
+build=$top/build-demo
+
+step() {
+        printf '\n\033[1m== %s\033[0m\n' "$*"
+}
+run() {
+        printf '$ %s\n' "$*"
+        "$@"
+}
+
+if [ "${1:-}" != "--no-install" ]; then
+        step "Installing the Debian packages"
+        sh "$top/tests/install-deps.sh" >/dev/null
+fi
+
+step "Building"
+cd "$top"
+./autogen.sh >/dev/null 2>&1
+mkdir -p "$build" && cd "$build"
+[ -f Makefile ] || "$top/configure" --with-shared-dir="$shared" >/dev/null
+make -j"$(nproc)" >/dev/null
+make -j"$(nproc)" tests/xv-convert tests/xensim/xensim tests/xensim/xensim-ctl tests/xensim/test-xenctrl \
+        tests/xensim/hv/libxencall.la tests/xensim/hv/libxenforeignmemory.la \
+        tests/xensim/hv/libxendevicemodel.la >/dev/null
+convert=$build/tests/xv-convert
+export XV_BUILDDIR=$build
+
+work=$(mktemp -d /tmp/xenvirt-demo.XXXXXX)
+trap '"$top/tests/sandbox" down "$work/sandbox" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+step "1. The domain model: the example domains in three formats"
+for example in "$shared"/seed-examples/*.xml; do
+        name=$(basename "$example" .xml)
+        echo
+        echo "--- $name: domain XML, as written by its author"
+        cat "$example"; echo
+        echo "--- canonical domain XML (parse -> format)"
+        "$convert" domain-xml domain-xml "$example" | tee "$work/$name.xml"
+        echo "--- as XenD S-expression (op=create / op=new)"
+        "$convert" domain-xml xen-sxpr "$work/$name.xml" | tee "$work/$name.sxp"
+        echo "--- as XM config file (/etc/xen/$name)"
+        "$convert" domain-xml xen-xm "$work/$name.xml" | tee "$work/$name.cfg"
+        for fmt in xen-sxpr xen-xm; do
+                # One pass through the native format fills in what XenD / xm would (defaults such
+                # as disk drivers and buses); from then on the conversion is a fixed point.
+                "$convert" domain-xml "$fmt" "$work/$name.xml" > "$work/$name.1.$fmt"
+                "$convert" "$fmt" domain-xml "$work/$name.1.$fmt" > "$work/$name.1.$fmt.xml"
+                "$convert" domain-xml "$fmt" "$work/$name.1.$fmt.xml" > "$work/$name.2.$fmt"
+                "$convert" "$fmt" domain-xml "$work/$name.2.$fmt" > "$work/$name.2.$fmt.xml"
+                if cmp -s "$work/$name.1.$fmt.xml" "$work/$name.2.$fmt.xml"; then
+                        echo ">>> XML -> $fmt -> XML is a fixed point; what the first pass filled in:"
+                        diff "$work/$name.xml" "$work/$name.1.$fmt.xml" | grep '^[<>]' | sed 's/^/      /' || true
+                else
+                        echo ">>> XML -> $fmt -> XML is NOT a fixed point:"
+                        diff "$work/$name.1.$fmt.xml" "$work/$name.2.$fmt.xml" || true
+                        exit 1
+                fi
+        done
+        run virt-xml-validate "$work/$name.xml" domain
+done
+
+step "Bad input gets a precise error"
+echo '<domain type="xen"><name>x</name><memory unit="furlong">1</memory></domain>' > "$work/bad.xml"
+run "$convert" domain-xml xen-sxpr "$work/bad.xml" || true
+printf 'name = "x"\nmemory = \n' > "$work/bad.cfg"
+run "$convert" xen-xm domain-xml "$work/bad.cfg" || true
+printf "(vm (name 'unterminated)" > "$work/bad.sxp"
+run "$convert" xen-sxpr domain-xml "$work/bad.sxp" || true
+
+step "2. A simulated Xen host (xensim) in a sandbox"
+run "$top/tests/sandbox" up "$work/sandbox"
+set -a
+. "$work/sandbox/env"
+set +a
+
+step "XenD over its UNIX socket (HTTP + S-expressions)"
+run curl -s --unix-socket "$XEND_SOCKET" http://localhost/xend/node/ | head -12
+echo
+step "Create the HVM example over XenD: op=create leaves it paused until op=unpause"
+sxp=$("$convert" domain-xml xen-sxpr "$work/hvm-bios-boot.xml")
+run curl -s --unix-socket "$XEND_SOCKET" --data-urlencode op=create --data-urlencode "config=$sxp" \
+        http://localhost/xend/domain/ | head -3
+echo
+run curl -s --unix-socket "$XEND_SOCKET" -d op=unpause http://localhost/xend/domain/fv0
+run curl -s --unix-socket "$XEND_SOCKET" http://localhost/xend/domain
+echo
+
+step "The same host through xenstore (Debian's xenstore-utils, XENSTORED_PATH=$XENSTORED_PATH)"
+run xenstore-ls /local/domain | head -30
+id=$(xenstore-read /local/domain/1/domid 2>/dev/null || echo 1)
+run xenstore-read "/local/domain/$id/name"
+
+step "... and through the hypervisor: the real libxenctrl over xensim's libxencall"
+run "$build/tests/xensim/test-xenctrl" list
+
+step "The XenD answer converted back to domain XML (what 'virsh dumpxml' will show)"
+curl -s --unix-socket "$XEND_SOCKET" "http://localhost/xend/domain/fv0?detail=1" > "$work/fv0.sexpr"
+run "$convert" xen-sxpr domain-xml "$work/fv0.sexpr"
+
+step "The guest shuts itself down (xenstore control/shutdown), XenD destroys it"
+run xenstore-write "/local/domain/$id/control/shutdown" poweroff
+sleep 0.5
+run curl -s --unix-socket "$XEND_SOCKET" http://localhost/xend/domain
+echo
+
+step "Fault injection: XenD made unreachable and back"
+run "$XENSIM_CTL" "$XENSIM_CONTROL" xend absent on
+run curl -s --unix-socket "$XEND_SOCKET" http://localhost/xend/node/ || echo "(curl: XenD is down, as asked)"
+run "$XENSIM_CTL" "$XENSIM_CONTROL" xend absent off
+run "$XENSIM_CTL" "$XENSIM_CONTROL" stats
+
+step "Stopping the sandbox"
+run "$top/tests/sandbox" down "$work/sandbox"
+echo
+echo "Demo finished. The daemon (xenvirtd) and the clients (xvsh, virsh) join this walk-through"
+echo "as they land; see README."
