@@ -47,16 +47,12 @@ static int conformance_caps(const ConformanceCase *c) {
                 return -EINVAL;
         }
 
-        r = conformance_read_input(c->inputs[0], false, &cpuinfo);
-        if (r < 0) {
-                printf("# %s: cannot read %s: %s\n", c->name, c->inputs[0], strerror(-r));
+        r = conformance_read_input(c, c->inputs[0], false, &cpuinfo);
+        if (r < 0)
                 return r;
-        }
-        r = conformance_read_input(c->inputs[1], false, &xen_caps);
-        if (r < 0) {
-                printf("# %s: cannot read %s: %s\n", c->name, c->inputs[1], strerror(-r));
+        r = conformance_read_input(c, c->inputs[1], false, &xen_caps);
+        if (r < 0)
                 return r;
-        }
 
         r = build_xml(c->host_arch, cpuinfo, xen_caps, &xml, &error);
         if (r < 0) {

@@ -14,11 +14,6 @@
 #include "xv-sexpr-domain.h"
 #include "xv-sexpr.h"
 
-static void report(const char *what, int r, const XvError *error) {
-        printf("# %s failed: %s (%s)\n", what, error->message ? error->message : "(no message)",
-               strerror(r < 0 ? -r : r));
-}
-
 static int sexpr2xml(const ConformanceCase *c) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_(sexpr_freep) Sexpr *sxp = NULL;
@@ -32,27 +27,25 @@ static int sexpr2xml(const ConformanceCase *c) {
                 return -EINVAL;
         }
 
-        r = conformance_read_input(c->inputs[0], true, &text);
-        if (r < 0) {
-                printf("# cannot read %s: %s\n", c->inputs[0], strerror(-r));
+        r = conformance_read_input(c, c->inputs[0], true, &text);
+        if (r < 0)
                 return r;
-        }
 
         r = sexpr_parse_string(text, &sxp, &error);
         if (r < 0) {
-                report("SXP parse", r, &error);
+                conformance_report("SXP parse", r, &error);
                 return r;
         }
 
         r = sexpr_domain_to_def(sxp, &opts, &def, &error);
         if (r < 0) {
-                report("SXP -> model", r, &error);
+                conformance_report("SXP -> model", r, &error);
                 return r;
         }
 
         r = domain_def_format_xml(def, 0, &xml, &error);
         if (r < 0) {
-                report("model -> XML", r, &error);
+                conformance_report("model -> XML", r, &error);
                 return r;
         }
 
@@ -70,21 +63,19 @@ static int xml2sexpr(const ConformanceCase *c) {
                 return -EINVAL;
         }
 
-        r = conformance_read_input(c->inputs[0], false, &xml);
-        if (r < 0) {
-                printf("# cannot read %s: %s\n", c->inputs[0], strerror(-r));
+        r = conformance_read_input(c, c->inputs[0], false, &xml);
+        if (r < 0)
                 return r;
-        }
 
         r = domain_def_parse_xml(xml, &def, &error);
         if (r < 0) {
-                report("XML -> model", r, &error);
+                conformance_report("XML -> model", r, &error);
                 return r;
         }
 
         r = sexpr_domain_from_def(def, c->xend_config_version, &sxp, &error);
         if (r < 0) {
-                report("model -> SXP", r, &error);
+                conformance_report("model -> SXP", r, &error);
                 return r;
         }
 

@@ -12,32 +12,25 @@
 #include "xv-error.h"
 #include "xv-xm-domain.h"
 
-static void report(const char *what, int r, const XvError *error) {
-        printf("# %s failed: %s (%s)\n", what, error->message ? error->message : "(no message)",
-               strerror(r < 0 ? -r : r));
-}
-
 static int cfg_to_xml(const ConformanceCase *c) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
         _cleanup_free_ char *text = NULL, *xml = NULL;
         int r;
 
-        r = conformance_read_input(c->inputs[0], false, &text);
-        if (r < 0) {
-                printf("# cannot read %s: %s\n", c->inputs[0], strerror(-r));
+        r = conformance_read_input(c, c->inputs[0], false, &text);
+        if (r < 0)
                 return r;
-        }
 
         r = xm_domain_parse_text(text, c->xend_config_version, &def, &error);
         if (r < 0) {
-                report("cfg -> model", r, &error);
+                conformance_report("cfg -> model", r, &error);
                 return r;
         }
 
         r = domain_def_format_xml(def, DOMAIN_XML_SECURE, &xml, &error);
         if (r < 0) {
-                report("model -> XML", r, &error);
+                conformance_report("model -> XML", r, &error);
                 return r;
         }
 
@@ -50,21 +43,19 @@ static int xml_to_cfg(const ConformanceCase *c) {
         _cleanup_free_ char *xml = NULL, *cfg = NULL;
         int r;
 
-        r = conformance_read_input(c->expected, false, &xml);
-        if (r < 0) {
-                printf("# cannot read %s: %s\n", c->expected, strerror(-r));
+        r = conformance_read_input(c, c->expected, false, &xml);
+        if (r < 0)
                 return r;
-        }
 
         r = domain_def_parse_xml(xml, &def, &error);
         if (r < 0) {
-                report("XML -> model", r, &error);
+                conformance_report("XML -> model", r, &error);
                 return r;
         }
 
         r = xm_domain_format_text(def, c->xend_config_version, &cfg, &error);
         if (r < 0) {
-                report("model -> cfg", r, &error);
+                conformance_report("model -> cfg", r, &error);
                 return r;
         }
 

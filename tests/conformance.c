@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conformance-options.h"
 #include "conformance.h"
 #include "tests.h"
 #include "xv-alloc.h"
@@ -31,21 +32,7 @@ extern char **environ;
 
 /* The one option set of the corpus README: every difference it hides is an era decoration. */
 static const char * const xml_ignores[] = {
-        "vcpu/@placement",
-        "devices/input[@type='keyboard']",
-        "devices/memballoon",
-        "devices/disk/address",
-        "devices/controller",
-        "devices/video",
-        "os/type/@arch",
-        "os/type/@machine",
-        "os/loader/@type",
-        "devices/disk/driver[@type='raw']/@type",
-        "devices/disk/backingStore",
-        "clock[@adjustment='reset']/@adjustment",
-        "memory/@unit",
-        "currentMemory/@unit",
-        "devices/graphics/listen",
+        CONFORMANCE_XML_IGNORES,
 };
 
 static struct {
@@ -72,14 +59,22 @@ static ConformanceHandler handler_for(const char *folder) {
         return NULL;
 }
 
-int conformance_read_input(const char *path, bool join_continuations, char **ret) {
+void conformance_report(const char *what, int r, const XvError *error) {
+        printf("# %s failed: %s (%s)\n", what, error->message ? error->message : "(no message)",
+               strerror(r < 0 ? -r : r));
+}
+
+int conformance_read_input(const ConformanceCase *c, const char *path, bool join_continuations,
+                           char **ret) {
         _cleanup_free_ char *text = NULL;
         char *w;
         int r;
 
         r = read_full_file(path, CONFORMANCE_FILE_SIZE_MAX, &text, NULL);
-        if (r < 0)
+        if (r < 0) {
+                printf("# %s: cannot read %s: %s\n", c->name, path, strerror(-r));
                 return r;
+        }
 
         if (join_continuations) {
                 /* libvirt's test loader deleted every backslash-newline pair before parsing;

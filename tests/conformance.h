@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "xv-error.h"
 #include "xv-macro.h"
 
 typedef enum ConformanceKind {
@@ -44,6 +45,12 @@ void conformance_register(const char *folder, ConformanceHandler handler);
  * Returns 0 when equivalent, -1 (after printing the comparator's report as "# " lines) when not. */
 int conformance_compare(ConformanceKind kind, const char *expected_path, const char *actual);
 
-/* Reads an input file. With @join_continuations, every backslash-newline pair is deleted first,
- * as libvirt's test loader did for the wrapped .sexpr files. */
-int conformance_read_input(const char *path, bool join_continuations, char **ret);
+/* Reads an input file of case @c. With @join_continuations, every backslash-newline pair is
+ * deleted first, as libvirt's test loader did for the wrapped .sexpr files. A failure is
+ * reported as a "# " line naming the case and the file. */
+int conformance_read_input(const ConformanceCase *c, const char *path, bool join_continuations,
+                           char **ret);
+
+/* Reports the failed conversion step @what (e.g. "SXP -> model") as a "# " line with its
+ * XvError message. */
+void conformance_report(const char *what, int r, const XvError *error);

@@ -6,7 +6,8 @@ set -e
 PACKAGES="
   autoconf automake libtool pkg-config make gcc clang
   libxml2-dev libtirpc-dev rpcsvc-proto libsystemd-dev libxen-dev
-  python3 libvirt-clients libxml2-utils xz-utils curl xenstore-utils coreutils
+  python3 libvirt-clients python3-libvirt libxml2-utils xz-utils curl xenstore-utils coreutils
+  systemd procps
 "
 
 if [ "$(id -u)" != 0 ]; then

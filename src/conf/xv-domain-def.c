@@ -366,7 +366,7 @@ static int domain_graphics_copy(const DomainGraphics *s, DomainGraphics *d) {
         return 0;
 }
 
-static int domain_chr_copy(const DomainChr *s, DomainChr *d) {
+int domain_chr_copy(const DomainChr *s, DomainChr *d) {
         *d = (DomainChr) {
                 .type = s->type,
                 .listen = s->listen,

@@ -354,6 +354,9 @@ void domain_net_done(DomainNet *n);
 void domain_graphics_done(DomainGraphics *g);
 void domain_chr_done(DomainChr *c);
 void domain_chr_init(DomainChr *c);     /* target_port = -1, the rest zero */
+/* Deep copy of @s into @d, which is overwritten. On failure @d may hold some of the strings: the
+ * caller releases it with domain_chr_done() (or with the definition that holds it). */
+int domain_chr_copy(const DomainChr *s, DomainChr *d);
 
 /* Semantic checks shared by every input format: name present and sane, memory > 0 and
  * current <= max, vcpus in 1..DOMAIN_VCPUS_MAX and current <= max, duplicate disk targets,

@@ -13,6 +13,7 @@
 #include "xv-sexpr-domain.h"
 #include "xv-strbuf.h"
 #include "xv-xen-chr.h"
+#include "xv-xen-domain.h"
 
 /*
  * The conversion follows what libvirt's xend driver did per xend config version
@@ -165,12 +166,12 @@ int sexpr_domain_id(const Sexpr *sxp, int *ret) {
         return safe_atoi(v, ret);
 }
 
-int sexpr_domain_cpu_time(const Sexpr *sxp, uint64_t *ret_ns) {
-        const char *v = dnode(sxp, "cpu_time");
+/* A non-negative number at @key, which XenD may print as an integer or a float ("1.0"). */
+static int get_double_loose(const Sexpr *sxp, const char *key, double *ret) {
+        const char *v = dnode(sxp, key);
         char *end;
         double d;
 
-        assert(ret_ns);
         if (!v)
                 return -ENOENT;
         if (!*v)
@@ -179,27 +180,33 @@ int sexpr_domain_cpu_time(const Sexpr *sxp, uint64_t *ret_ns) {
         d = strtod(v, &end);
         if (*end || errno != 0 || !isfinite(d) || d < 0)
                 return -EINVAL;
+        *ret = d;
+        return 0;
+}
+
+int sexpr_domain_cpu_time(const Sexpr *sxp, uint64_t *ret_ns) {
+        double d;
+        int r;
+
+        assert(ret_ns);
+        r = get_double_loose(sxp, "cpu_time", &d);
+        if (r < 0)
+                return r;
         if (d * 1e9 >= 18446744073709551615.0)
                 return -ERANGE;
         *ret_ns = (uint64_t) (d * 1e9);
         return 0;
 }
 
-/* A non-negative number that XenD may print as an integer or a float ("1.0"). */
+/* The same, for a 32-bit value (cpu_weight, cpu_cap); a fraction is cut off. */
 static int get_unsigned_loose(const Sexpr *sxp, const char *key, unsigned *ret) {
-        const char *v = dnode(sxp, key);
-        char *end;
         double d;
+        int r;
 
         assert(ret);
-        if (!v)
-                return -ENOENT;
-        if (!*v)
-                return -EINVAL;
-        errno = 0;
-        d = strtod(v, &end);
-        if (*end || errno != 0 || !isfinite(d) || d < 0)
-                return -EINVAL;
+        r = get_double_loose(sxp, key, &d);
+        if (r < 0)
+                return r;
         if (d > UINT32_MAX)
                 return -ERANGE;
         *ret = (unsigned) d;
@@ -697,20 +704,12 @@ static int add_image_disk(DomainDef *def, const char *src, const char *dst, Doma
 
 static int add_chr(DomainChr **vec, size_t *n, const char *spec, const char *tty, int port,
                    const char *what, XvError *error) {
-        DomainChr chr, *c;
+        DomainChr *c;
         int r;
 
-        r = xen_chr_parse(spec, &chr, error);
+        r = xen_chr_append(vec, n, spec, port, &c, error);
         if (r < 0)
-                return r;
-
-        r = domain_def_add_device_internal((void **) vec, n, sizeof(DomainChr), (void **) &c);
-        if (r < 0) {
-                domain_chr_done(&chr);
                 return add_error(r, what, error);
-        }
-        *c = chr;
-        c->target_port = port;
 
         if (c->type == DOMAIN_CHR_PTY && tty) {
                 c->path = strdup(tty);
@@ -796,23 +795,6 @@ static int parse_sound(const char *str, DomainDef *def, XvError *error) {
         return 0;
 }
 
-static int copy_chr(const DomainChr *s, DomainChr *d) {
-        *d = (DomainChr) {
-                .type = s->type,
-                .listen = s->listen,
-                .protocol = s->protocol,
-                .target_port = s->target_port,
-                .target_type = s->target_type,
-        };
-        if ((s->path && !(d->path = strdup(s->path))) ||
-            (s->host && !(d->host = strdup(s->host))) ||
-            (s->service && !(d->service = strdup(s->service))) ||
-            (s->bind_host && !(d->bind_host = strdup(s->bind_host))) ||
-            (s->bind_service && !(d->bind_service = strdup(s->bind_service))))
-                return -ENOMEM;
-        return 0;
-}
-
 static int parse_clock(const Sexpr *root, DomainDef *def, bool hvm, int version, XvError *error) {
         int64_t localtime = 0;
         int r;
@@ -832,31 +814,20 @@ static int parse_clock(const Sexpr *root, DomainDef *def, bool hvm, int version,
                 r = dnode_int(root, "image/hvm/rtc_timeoffset", &offset, error);
                 if (r < 0)
                         return r;
-                def->clock.offset = DOMAIN_CLOCK_VARIABLE;
-                def->clock.has_adjustment = true;
-                def->clock.adjustment = offset;
-                def->clock.has_basis = true;
-                def->clock.basis = localtime ? DOMAIN_CLOCK_BASIS_LOCALTIME : DOMAIN_CLOCK_BASIS_UTC;
-        } else {
-                /* PV guests have no emulated RTC: the offset is fixed. */
-                def->clock.offset = localtime ? DOMAIN_CLOCK_LOCALTIME : DOMAIN_CLOCK_UTC;
-                def->clock.adjustment_reset = true;
-        }
+                xen_domain_clock_from_xen(&def->clock, localtime, true, offset);
+        } else
+                xen_domain_clock_from_xen(&def->clock, localtime, false, 0);
 
         if (hvm && dlookup(root, "image/hvm/hpet")) {
                 int64_t hpet = 0;
-                DomainTimer *t;
 
                 r = dnode_int(root, "image/hvm/hpet", &hpet, error);
                 if (r < 0)
                         return r;
-                r = domain_def_add_device(def->clock.timers, def->clock.n_timers, &t);
+                r = xen_domain_add_timer(def, "hpet", hpet ? DOMAIN_TRISTATE_YES : DOMAIN_TRISTATE_NO,
+                                         NULL);
                 if (r < 0)
                         return add_error(r, "timer", error);
-                t->name = strdup("hpet");
-                if (!t->name)
-                        return -ENOMEM;
-                t->present = hpet ? DOMAIN_TRISTATE_YES : DOMAIN_TRISTATE_NO;
         }
 
         return 0;
@@ -1165,19 +1136,9 @@ int sexpr_domain_to_def(const Sexpr *sxp, const SexprDomainOptions *opts, Domain
                 }
 
                 /* The console of an HVM guest is its first serial port. */
-                if (def->n_serials > 0) {
-                        DomainChr *c;
-
-                        r = domain_def_add_device(def->consoles, def->n_consoles, &c);
-                        if (r < 0)
-                                return add_error(r, "console", error);
-                        r = copy_chr(&def->serials[0], c);
-                        if (r < 0)
-                                return r;
-                        /* A copy of the port, its number included (libvirt's formatter did
-                         * the same). */
-                        c->target_type = DOMAIN_CHR_TARGET_SERIAL;
-                }
+                r = xen_domain_add_hvm_console(def);
+                if (r < 0)
+                        return add_error(r, "console", error);
 
                 v = child_value(img, "soundhw");
                 if (!isempty(v)) {
@@ -1187,21 +1148,16 @@ int sexpr_domain_to_def(const Sexpr *sxp, const SexprDomainOptions *opts, Domain
                 }
         } else if (def->id != 0) {
                 /* The PV console is not in the S-expression: every PV guest has one, a pty. */
-                r = add_chr(&def->consoles, &def->n_consoles, "pty", opts->console_tty, 0, "console", error);
+                r = xen_domain_add_pv_console(def, opts->console_tty);
                 if (r < 0)
-                        return r;
-                def->consoles[def->n_consoles - 1].target_type = DOMAIN_CHR_TARGET_XEN;
+                        return add_error(r, "console", error);
         }
 
         /* A graphical console brings its mouse: PS/2 on HVM, the PV keyboard/mouse device on PV. */
         if (def->n_graphics > 0) {
-                DomainInput *in;
-
-                r = domain_def_add_device(def->inputs, def->n_inputs, &in);
+                r = xen_domain_add_input(def, DOMAIN_INPUT_MOUSE, xen_domain_input_bus(def));
                 if (r < 0)
                         return add_error(r, "input", error);
-                in->type = DOMAIN_INPUT_MOUSE;
-                in->bus = hvm ? DOMAIN_INPUT_BUS_PS2 : DOMAIN_INPUT_BUS_XEN;
         }
 
         *ret = TAKE_PTR(def);
@@ -1395,6 +1351,29 @@ static int check_hostdev(const DomainHostdevPci *h, XvError *error) {
         return 0;
 }
 
+/* The SDL and VNC options, spelled the same in a (vfb) device and in an HVM or old PV image. */
+static void build_sdl_options(Sexpr *list, const DomainGraphics *g) {
+        if (g->display)
+                sexpr_add_pair(list, "display", g->display);
+        if (g->xauth)
+                sexpr_add_pair(list, "xauthority", g->xauth);
+}
+
+static void build_vnc_options(Sexpr *list, const DomainGraphics *g) {
+        if (g->autoport || g->port <= 0)
+                sexpr_add_pair(list, "vncunused", "1");
+        else {
+                sexpr_add_pair(list, "vncunused", "0");
+                sexpr_add_pair_i64(list, "vncdisplay", g->port - 5900);
+        }
+        if (g->listen)
+                sexpr_add_pair(list, "vnclisten", g->listen);
+        if (g->passwd)
+                sexpr_add_pair(list, "vncpasswd", g->passwd);
+        if (g->keymap)
+                sexpr_add_pair(list, "keymap", g->keymap);
+}
+
 static int build_graphics_new(Sexpr *vm, const DomainGraphics *g, XvError *error) {
         Sexpr *vfb;
 
@@ -1403,38 +1382,21 @@ static int build_graphics_new(Sexpr *vm, const DomainGraphics *g, XvError *error
 
         if (g->type == DOMAIN_GRAPHICS_SDL) {
                 sexpr_add_pair(vfb, "type", "sdl");
-                if (g->display)
-                        sexpr_add_pair(vfb, "display", g->display);
-                if (g->xauth)
-                        sexpr_add_pair(vfb, "xauthority", g->xauth);
+                build_sdl_options(vfb, g);
                 return 0;
         }
         if (g->type != DOMAIN_GRAPHICS_VNC)
                 return unsupported(error, "unexpected graphics type %d", (int) g->type);
 
         sexpr_add_pair(vfb, "type", "vnc");
-        if (g->autoport || g->port <= 0)
-                sexpr_add_pair(vfb, "vncunused", "1");
-        else {
-                sexpr_add_pair(vfb, "vncunused", "0");
-                sexpr_add_pair_i64(vfb, "vncdisplay", g->port - 5900);
-        }
-        if (g->listen)
-                sexpr_add_pair(vfb, "vnclisten", g->listen);
-        if (g->passwd)
-                sexpr_add_pair(vfb, "vncpasswd", g->passwd);
-        if (g->keymap)
-                sexpr_add_pair(vfb, "keymap", g->keymap);
+        build_vnc_options(vfb, g);
         return 0;
 }
 
 static int build_graphics_old(Sexpr *img, const DomainGraphics *g, int version, XvError *error) {
         if (g->type == DOMAIN_GRAPHICS_SDL) {
                 sexpr_add_pair(img, "sdl", "1");
-                if (g->display)
-                        sexpr_add_pair(img, "display", g->display);
-                if (g->xauth)
-                        sexpr_add_pair(img, "xauthority", g->xauth);
+                build_sdl_options(img, g);
                 return 0;
         }
         if (g->type != DOMAIN_GRAPHICS_VNC)
@@ -1442,20 +1404,8 @@ static int build_graphics_old(Sexpr *img, const DomainGraphics *g, int version, 
 
         sexpr_add_pair(img, "vnc", "1");
         /* xend 3.0.2 had no VNC options: the display was the domain id. */
-        if (version >= XEND_CONFIG_VERSION_3_0_3) {
-                if (g->autoport || g->port <= 0)
-                        sexpr_add_pair(img, "vncunused", "1");
-                else {
-                        sexpr_add_pair(img, "vncunused", "0");
-                        sexpr_add_pair_i64(img, "vncdisplay", g->port - 5900);
-                }
-                if (g->listen)
-                        sexpr_add_pair(img, "vnclisten", g->listen);
-                if (g->passwd)
-                        sexpr_add_pair(img, "vncpasswd", g->passwd);
-                if (g->keymap)
-                        sexpr_add_pair(img, "keymap", g->keymap);
-        }
+        if (version >= XEND_CONFIG_VERSION_3_0_3)
+                build_vnc_options(img, g);
         return 0;
 }
 
@@ -1634,41 +1584,17 @@ static int build_hvm_image(Sexpr *img, const DomainDef *def, int version, XvErro
 }
 
 static int localtime_for(const DomainDef *def, bool hvm, int version, int *ret_localtime,
-                         int64_t *ret_offset, XvError *error) {
+                         long long *ret_offset, XvError *error) {
         const DomainClock *c = &def->clock;
+        bool rtc_variable = hvm && version >= XEND_CONFIG_VERSION_3_1_0;
 
-        *ret_offset = 0;
+        /* Since 3.1 an HVM guest's RTC offset persists, and a fixed offset with
+         * adjustment='reset' is refused there, as libvirt's XenD driver refused it. */
+        if (rtc_variable && c->adjustment_reset &&
+            (c->offset == DOMAIN_CLOCK_UTC || c->offset == DOMAIN_CLOCK_LOCALTIME))
+                return unsupported(error, "unsupported clock adjustment='reset'");
 
-        if (version < XEND_CONFIG_VERSION_3_1_0 || !hvm) {
-                /* Before 3.1, and on PV always: a fixed UTC or local offset. */
-                switch (c->offset) {
-                case DOMAIN_CLOCK_UTC:
-                        *ret_localtime = 0;
-                        return 0;
-                case DOMAIN_CLOCK_LOCALTIME:
-                        *ret_localtime = 1;
-                        return 0;
-                default:
-                        return unsupported(error, "unsupported clock offset='%s'",
-                                           strnull(domain_clock_offset_to_string(c->offset)));
-                }
-        }
-
-        switch (c->offset) {
-        case DOMAIN_CLOCK_VARIABLE:
-                *ret_localtime = c->has_basis && c->basis == DOMAIN_CLOCK_BASIS_LOCALTIME;
-                *ret_offset = c->has_adjustment ? c->adjustment : 0;
-                return 0;
-        case DOMAIN_CLOCK_UTC:
-        case DOMAIN_CLOCK_LOCALTIME:
-                if (c->adjustment_reset)
-                        return unsupported(error, "unsupported clock adjustment='reset'");
-                *ret_localtime = c->offset == DOMAIN_CLOCK_LOCALTIME;
-                return 0;
-        default:
-                return unsupported(error, "unsupported clock offset='%s'",
-                                   strnull(domain_clock_offset_to_string(c->offset)));
-        }
+        return xen_domain_clock_to_xen(c, rtc_variable, ret_localtime, ret_offset, error);
 }
 
 int sexpr_domain_build(const DomainDef *def, int version, Sexpr **ret, XvError *error) {
@@ -1678,7 +1604,7 @@ int sexpr_domain_build(const DomainDef *def, int version, Sexpr **ret, XvError *
         Sexpr *img = NULL;
         bool hvm;
         int localtime = 0;
-        int64_t rtc_offset = 0;
+        long long rtc_offset = 0;
         int r;
 
         assert(def);
@@ -1869,9 +1795,23 @@ int sexpr_domain_from_def(const DomainDef *def, int xend_config_version, char **
 
 /* ---- Hot-plug device configurations ---- */
 
+/* Hands out the one device a build_*() call appended to @holder, a temporary list, once the
+ * checks every formatted S-expression gets have passed. */
+static int holder_take_device(Sexpr *holder, Sexpr **ret) {
+        int r;
+
+        r = sexpr_check(holder);
+        if (r < 0)
+                return r;
+
+        assert(holder->n_items == 1);
+        *ret = holder->items[0];
+        holder->n_items = 0;
+        return 0;
+}
+
 int sexpr_device_from_disk(const DomainDisk *disk, bool hvm, int version, Sexpr **ret, XvError *error) {
         _cleanup_(sexpr_freep) Sexpr *holder = NULL;
-        Sexpr *dev;
         int r;
 
         assert(disk);
@@ -1890,20 +1830,11 @@ int sexpr_device_from_disk(const DomainDisk *disk, bool hvm, int version, Sexpr 
         r = build_disk(holder, disk, hvm, version, error);
         if (r < 0)
                 return r;
-        r = sexpr_check(holder);
-        if (r < 0)
-                return r;
-
-        /* Detach the one item from its temporary holder. */
-        dev = holder->items[0];
-        holder->n_items = 0;
-        *ret = dev;
-        return 0;
+        return holder_take_device(holder, ret);
 }
 
 int sexpr_device_from_net(const DomainNet *net, bool hvm, int version, Sexpr **ret, XvError *error) {
         _cleanup_(sexpr_freep) Sexpr *holder = NULL;
-        Sexpr *dev;
         int r;
 
         assert(net);
@@ -1915,14 +1846,7 @@ int sexpr_device_from_net(const DomainNet *net, bool hvm, int version, Sexpr **r
         r = build_net(holder, net, hvm, version, error);
         if (r < 0)
                 return r;
-        r = sexpr_check(holder);
-        if (r < 0)
-                return r;
-
-        dev = holder->items[0];
-        holder->n_items = 0;
-        *ret = dev;
-        return 0;
+        return holder_take_device(holder, ret);
 }
 
 int sexpr_device_from_hostdev(const DomainHostdevPci *hostdev, bool detach, Sexpr **ret, XvError *error) {

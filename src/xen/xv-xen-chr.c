@@ -21,16 +21,6 @@ static const char * const chr_prefix[] = {
         [DOMAIN_CHR_UNIX]  = "unix",
 };
 
-/* Frees the strings of a DomainChr under construction; kept local so that this module depends
- * on the model's header only. */
-static void chr_clear(DomainChr *c) {
-        c->path = mfree(c->path);
-        c->host = mfree(c->host);
-        c->service = mfree(c->service);
-        c->bind_host = mfree(c->bind_host);
-        c->bind_service = mfree(c->bind_service);
-}
-
 /* Copies [s, s + n) into *ret, or leaves *ret NULL for an empty range (an absent host). */
 static int dup_range(const char *s, size_t n, char **ret) {
         char *p;
@@ -162,7 +152,7 @@ static int parse_unix(const char *spec, const char *rest, DomainChr *c, XvError 
 }
 
 int xen_chr_parse(const char *spec, DomainChr *ret, XvError *error) {
-        _cleanup_(chr_clear) DomainChr c = { .target_port = -1 };
+        _cleanup_(domain_chr_done) DomainChr c = { .target_port = -1 };
         const char *colon, *rest;
         size_t len, plen;
         int type = -1;
@@ -332,5 +322,30 @@ int xen_chr_format(const DomainChr *chr, char **ret, XvError *error) {
                 return -ENOMEM;
 
         *ret = s;
+        return 0;
+}
+
+int xen_chr_append(DomainChr **vec, size_t *n, const char *spec, int port, DomainChr **ret,
+                   XvError *error) {
+        DomainChr chr, *slot;
+        int r;
+
+        assert(vec);
+        assert(n);
+        assert(spec);
+
+        r = xen_chr_parse(spec, &chr, error);
+        if (r < 0)
+                return r;
+        chr.target_port = port;
+
+        r = domain_def_add_device_internal((void **) vec, n, sizeof(DomainChr), (void **) &slot);
+        if (r < 0) {
+                domain_chr_done(&chr);
+                return r;
+        }
+        *slot = chr;
+        if (ret)
+                *ret = slot;
         return 0;
 }

@@ -26,3 +26,10 @@ int xen_chr_parse(const char *spec, DomainChr *ret, XvError *error);
 /* Formats @chr as Xen spells it (the inverse of xen_chr_parse()) into a new string. Types Xen
  * cannot express and missing mandatory parts are -EINVAL with @error set. */
 int xen_chr_format(const DomainChr *chr, char **ret, XvError *error);
+
+/* Parses @spec and appends the device, on target port @port, to the vector *@vec of *@n elements
+ * (one of a DomainDef's serials, parallels or consoles). The new element is returned through @ret
+ * when that is not NULL. Past DOMAIN_DEVICES_MAX this is -E2BIG without a message: each converter
+ * words its own. */
+int xen_chr_append(DomainChr **vec, size_t *n, const char *spec, int port, DomainChr **ret,
+                   XvError *error);

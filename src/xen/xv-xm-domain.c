@@ -11,6 +11,7 @@
 #include "xv-strbuf.h"
 #include "xv-uuid.h"
 #include "xv-xen-chr.h"
+#include "xv-xen-domain.h"
 #include "xv-xm-domain.h"
 
 /* libvirt's MIN_XEN_GUEST_SIZE * 2: the memory of a config without a memory key, in MiB. */
@@ -435,28 +436,6 @@ static const char *tsc_mode_to_xm(const char *mode) {
         return NULL;
 }
 
-static int add_timer(DomainDef *def, const char *name, DomainTristate present, const char *mode) {
-        DomainTimer *t;
-
-        if (def->clock.n_timers >= DOMAIN_DEVICES_MAX)
-                return -E2BIG;
-        t = reallocarray(def->clock.timers, def->clock.n_timers + 1, sizeof(DomainTimer));
-        if (!t)
-                return -ENOMEM;
-        def->clock.timers = t;
-        t = &def->clock.timers[def->clock.n_timers++];
-        *t = (DomainTimer) { .present = present };
-        t->name = strdup(name);
-        if (!t->name)
-                return -ENOMEM;
-        if (mode) {
-                t->mode = strdup(mode);
-                if (!t->mode)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 static int parse_features_clock(const XmConfig *c, int version, DomainDef *def, XvError *error) {
         static const struct {
                 const char *key;
@@ -485,7 +464,8 @@ static int parse_features_clock(const XmConfig *c, int version, DomainDef *def, 
                 if (r < 0)
                         return r;
                 if (v != -1) {
-                        r = add_timer(def, "hpet", v ? DOMAIN_TRISTATE_YES : DOMAIN_TRISTATE_NO, NULL);
+                        r = xen_domain_add_timer(def, "hpet", v ? DOMAIN_TRISTATE_YES : DOMAIN_TRISTATE_NO,
+                                                 NULL);
                         if (r < 0)
                                 return r;
                 }
@@ -506,7 +486,7 @@ static int parse_features_clock(const XmConfig *c, int version, DomainDef *def, 
 
                 if (!mode)
                         return conf_error(error, "unexpected value %s for tsc_mode", s);
-                r = add_timer(def, "tsc", DOMAIN_TRISTATE_ABSENT, mode);
+                r = xen_domain_add_timer(def, "tsc", DOMAIN_TRISTATE_ABSENT, mode);
                 if (r < 0)
                         return r;
         }
@@ -522,16 +502,9 @@ static int parse_features_clock(const XmConfig *c, int version, DomainDef *def, 
                 r = get_llong(c, "rtc_timeoffset", 0, &offset, error);
                 if (r < 0)
                         return r;
-                def->clock.offset = DOMAIN_CLOCK_VARIABLE;
-                def->clock.has_adjustment = true;
-                def->clock.adjustment = offset;
-                def->clock.has_basis = true;
-                def->clock.basis = localtime ? DOMAIN_CLOCK_BASIS_LOCALTIME : DOMAIN_CLOCK_BASIS_UTC;
-        } else {
-                /* PV guests have no emulated RTC; the offset is fixed. */
-                def->clock.offset = localtime ? DOMAIN_CLOCK_LOCALTIME : DOMAIN_CLOCK_UTC;
-                def->clock.adjustment_reset = true;
-        }
+                xen_domain_clock_from_xen(&def->clock, localtime, true, offset);
+        } else
+                xen_domain_clock_from_xen(&def->clock, localtime, false, 0);
 
         return 0;
 }
@@ -941,18 +914,6 @@ static int parse_pcis(const XmConfig *c, DomainDef *def, XvError *error) {
         return 0;
 }
 
-static int add_input(DomainDef *def, DomainInputType type, DomainInputBus bus) {
-        DomainInput *in;
-        int r;
-
-        r = domain_def_add_device(def->inputs, def->n_inputs, &in);
-        if (r < 0)
-                return r;
-        in->type = type;
-        in->bus = bus;
-        return 0;
-}
-
 static int parse_usb(const XmConfig *c, DomainDef *def, XvError *error) {
         const char *s;
         int r;
@@ -964,11 +925,11 @@ static int parse_usb(const XmConfig *c, DomainDef *def, XvError *error) {
         if (r < 0)
                 return r;
         if (streq_ptr(s, "mouse"))
-                return add_input(def, DOMAIN_INPUT_MOUSE, DOMAIN_INPUT_BUS_USB);
+                return xen_domain_add_input(def, DOMAIN_INPUT_MOUSE, DOMAIN_INPUT_BUS_USB);
         if (streq_ptr(s, "tablet"))
-                return add_input(def, DOMAIN_INPUT_TABLET, DOMAIN_INPUT_BUS_USB);
+                return xen_domain_add_input(def, DOMAIN_INPUT_TABLET, DOMAIN_INPUT_BUS_USB);
         if (streq_ptr(s, "keyboard"))
-                return add_input(def, DOMAIN_INPUT_KEYBOARD, DOMAIN_INPUT_BUS_USB);
+                return xen_domain_add_input(def, DOMAIN_INPUT_KEYBOARD, DOMAIN_INPUT_BUS_USB);
         return 0;
 }
 
@@ -1111,62 +1072,20 @@ static int parse_graphics(const XmConfig *c, int version, DomainDef *def, XvErro
         return 0;
 }
 
-static int chr_copy(const DomainChr *s, DomainChr *d) {
-        *d = *s;
-        d->path = d->host = d->service = d->bind_host = d->bind_service = NULL;
-        if (strdup_or_null(s->path, &d->path) < 0 ||
-            strdup_or_null(s->host, &d->host) < 0 ||
-            strdup_or_null(s->service, &d->service) < 0 ||
-            strdup_or_null(s->bind_host, &d->bind_host) < 0 ||
-            strdup_or_null(s->bind_service, &d->bind_service) < 0) {
-                domain_chr_done(d);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int add_chr(DomainChr **vec, size_t *n, const char *spec, int port, XvError *error) {
-        DomainChr chr, *slot;
-        int r;
-
-        r = xen_chr_parse(spec, &chr, error);
-        if (r < 0)
-                return r;
-        chr.target_port = port;
-
-        r = domain_def_add_device(*vec, *n, &slot);
-        if (r < 0) {
-                domain_chr_done(&chr);
-                return r;
-        }
-        *slot = chr;
-        return 0;
-}
-
 static int parse_chrs(const XmConfig *c, DomainDef *def, XvError *error) {
         const XmValue *v;
         const char *s;
         int r;
 
-        if (!domain_def_is_hvm(def)) {
-                DomainChr *console;
-
+        if (!domain_def_is_hvm(def))
                 /* A PV guest always has its xenconsole. */
-                r = domain_def_add_device(def->consoles, def->n_consoles, &console);
-                if (r < 0)
-                        return r;
-                domain_chr_init(console);
-                console->type = DOMAIN_CHR_PTY;
-                console->target_type = DOMAIN_CHR_TARGET_XEN;
-                console->target_port = 0;
-                return 0;
-        }
+                return xen_domain_add_pv_console(def, NULL);
 
         r = get_string(c, "parallel", &s, error);
         if (r < 0)
                 return r;
         if (s && !streq(s, "none")) {
-                r = add_chr(&def->parallels, &def->n_parallels, s, 0, error);
+                r = xen_chr_append(&def->parallels, &def->n_parallels, s, 0, NULL, error);
                 if (r < 0)
                         return r;
         }
@@ -1179,7 +1098,8 @@ static int parse_chrs(const XmConfig *c, DomainDef *def, XvError *error) {
                                 return conf_error(error, "config value serial has a non-string item");
                         if (streq(v->items[i].str, "none"))
                                 continue;
-                        r = add_chr(&def->serials, &def->n_serials, v->items[i].str, (int) i, error);
+                        r = xen_chr_append(&def->serials, &def->n_serials, v->items[i].str, (int) i, NULL,
+                                           error);
                         if (r < 0)
                                 return r;
                 }
@@ -1188,26 +1108,14 @@ static int parse_chrs(const XmConfig *c, DomainDef *def, XvError *error) {
                 if (r < 0)
                         return r;
                 if (s && !streq(s, "none")) {
-                        r = add_chr(&def->serials, &def->n_serials, s, 0, error);
+                        r = xen_chr_append(&def->serials, &def->n_serials, s, 0, NULL, error);
                         if (r < 0)
                                 return r;
                 }
         }
 
         /* The console of an HVM guest is its first serial port, target port included. */
-        if (def->n_serials > 0) {
-                DomainChr *console;
-
-                r = domain_def_add_device(def->consoles, def->n_consoles, &console);
-                if (r < 0)
-                        return r;
-                r = chr_copy(&def->serials[0], console);
-                if (r < 0)
-                        return r;
-                console->target_type = DOMAIN_CHR_TARGET_SERIAL;
-        }
-
-        return 0;
+        return xen_domain_add_hvm_console(def);
 }
 
 static int add_sound(DomainDef *def, const char *model, size_t len) {
@@ -1263,17 +1171,17 @@ static int parse_sound(const XmConfig *c, DomainDef *def, XvError *error) {
  * keyboard) on the guest's natural bus. The 2012-era converter added the mouse only with
  * graphics. */
 static int add_implicit_inputs(int version, DomainDef *def) {
-        DomainInputBus bus = domain_def_is_hvm(def) ? DOMAIN_INPUT_BUS_PS2 : DOMAIN_INPUT_BUS_XEN;
+        DomainInputBus bus = xen_domain_input_bus(def);
         int r;
 
         if (version < 4 && def->n_graphics == 0)
                 return 0;
 
-        r = add_input(def, DOMAIN_INPUT_MOUSE, bus);
+        r = xen_domain_add_input(def, DOMAIN_INPUT_MOUSE, bus);
         if (r < 0)
                 return r;
         if (version >= 4)
-                return add_input(def, DOMAIN_INPUT_KEYBOARD, bus);
+                return xen_domain_add_input(def, DOMAIN_INPUT_KEYBOARD, bus);
         return 0;
 }
 
@@ -1599,7 +1507,8 @@ static int format_tsc_mode(Writer *w) {
 }
 
 static int format_clock(Writer *w) {
-        const DomainClock *clock = &w->def->clock;
+        bool rtc_variable = w->hvm && w->version >= 4;
+        long long offset;
         int localtime;
         int r;
 
@@ -1607,41 +1516,16 @@ static int format_clock(Writer *w) {
         if (r < 0)
                 return r;
 
-        if (w->hvm && w->version >= 4) {
-                long long offset = 0;
+        /* adjustment='reset' is written like any fixed offset here, as this converter always
+         * did; the S-expression converter refuses it where the RTC offset persists. */
+        r = xen_domain_clock_to_xen(&w->def->clock, rtc_variable, &localtime, &offset, w->error);
+        if (r < 0)
+                return r;
 
-                switch (clock->offset) {
-                case DOMAIN_CLOCK_VARIABLE:
-                        localtime = clock->has_basis && clock->basis == DOMAIN_CLOCK_BASIS_LOCALTIME;
-                        offset = clock->adjustment;
-                        break;
-                case DOMAIN_CLOCK_UTC:
-                        localtime = 0;
-                        break;
-                case DOMAIN_CLOCK_LOCALTIME:
-                        localtime = 1;
-                        break;
-                default:
-                        return xv_error_setf(w->error, XVP_ERR_CONFIG_UNSUPPORTED,
-                                             "unsupported clock offset='%s'",
-                                             strnull(domain_clock_offset_to_string(clock->offset)));
-                }
+        if (rtc_variable) {
                 r = xm_config_set_int(w->c, "rtc_timeoffset", offset);
                 if (r < 0)
                         return r;
-        } else {
-                switch (clock->offset) {
-                case DOMAIN_CLOCK_UTC:
-                        localtime = 0;
-                        break;
-                case DOMAIN_CLOCK_LOCALTIME:
-                        localtime = 1;
-                        break;
-                default:
-                        return xv_error_setf(w->error, XVP_ERR_CONFIG_UNSUPPORTED,
-                                             "unsupported clock offset='%s'",
-                                             strnull(domain_clock_offset_to_string(clock->offset)));
-                }
         }
 
         return xm_config_set_int(w->c, "localtime", localtime);

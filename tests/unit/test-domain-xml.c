@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../conformance-options.h"
 #include "tests.h"
 #include "xv-alloc.h"
 #include "xv-domain-def.h"
@@ -14,24 +15,10 @@
 
 #define MODULE "domain-xml"
 
-/* What xmlequiv.py may ignore when comparing libvirt's expected output with ours: elements the
- * Xen driver never modelled, and attributes that only spell out a default. */
+/* What xmlequiv.py may ignore when comparing libvirt's expected output with ours: the corpus'
+ * option set. */
 static const char * const equiv_ignores[] = {
-        "vcpu/@placement",
-        "devices/input[@type='keyboard']",
-        "devices/memballoon",
-        "devices/disk/address",
-        "devices/controller",
-        "devices/video",
-        "os/type/@arch",
-        "os/type/@machine",
-        "os/loader/@type",
-        "devices/disk/driver[@type='raw']/@type",
-        "devices/disk/backingStore",
-        "clock[@adjustment='reset']/@adjustment",
-        "memory/@unit",
-        "currentMemory/@unit",
-        "devices/graphics/listen",
+        CONFORMANCE_XML_IGNORES,
 };
 
 /* Rejected inputs that the tests build in memory: their .err files have no .xml. */

@@ -13,35 +13,7 @@ ctl=$builddir/tests/xensim/xensim-ctl
 xc=$builddir/tests/xensim/test-xenctrl
 libs=$builddir/tests/xensim/hv/.libs
 
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        echo "ok $n - $1"
-}
-not_ok() {
-        n=$((n + 1))
-        failed=$((failed + 1))
-        echo "not ok $n - $1"
-}
-check() {
-        local desc=$1
-        shift
-        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-diag() {
-        echo "# $*"
-}
-
-# Waits up to 5 s for a command to succeed (shutdown actions run on short timers in xensim).
-eventually() {
-        local i
-        for i in $(seq 50); do
-                "$@" > /dev/null 2>&1 && return 0
-                sleep 0.1
-        done
-        "$@"
-}
+. "$(dirname "$0")/tap-lib.sh"
 
 tmp=$(mktemp -d /tmp/xv-hv.XXXXXX)
 dir=$tmp/sim

@@ -13,39 +13,7 @@ export XV_BUILDDIR=$builddir
 sandbox=$srcdir/sandbox
 ctl=$builddir/tests/xensim/xensim-ctl
 
-n=0
-failed=0
-ok() {
-        n=$((n + 1))
-        echo "ok $n - $1"
-}
-not_ok() {
-        n=$((n + 1))
-        failed=$((failed + 1))
-        echo "not ok $n - $1"
-}
-check() {
-        local desc=$1
-        shift
-        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-skip() {
-        n=$((n + 1))
-        echo "ok $n - $1 # SKIP $2"
-}
-diag() {
-        echo "# $*"
-}
-
-# Waits up to 5 s for a command to succeed (state changes run on short timers in xensim).
-eventually() {
-        local i
-        for i in $(seq 50); do
-                "$@" && return 0
-                sleep 0.1
-        done
-        "$@"
-}
+. "$(dirname "$0")/tap-lib.sh"
 
 tmp=$(mktemp -d /tmp/xv-sandbox.XXXXXX)
 dir=$tmp/sb

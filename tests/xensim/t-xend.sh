@@ -11,15 +11,11 @@ xensim=${XENSIM:-$builddir/tests/xensim/xensim}
 ctl=${XENSIM_CTL:-$builddir/tests/xensim/xensim-ctl}
 python=${PYTHON3:-python3}
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-diag() { echo "# $*"; }
-check() {
-        local desc=$1
-        shift
-        if "$@"; then ok "$desc"; else not_ok "$desc"; diag "status=$status body=$(head -c 600 "$tmp/body" 2>/dev/null)"; fi
+. "$(dirname "$0")/tap-lib.sh"
+
+# A failed check shows the last XenD answer.
+tap_failure_details() {
+        diag "status=$status body=$(head -c 600 "$tmp/body" 2>/dev/null)"
 }
 
 if ! command -v curl > /dev/null; then
@@ -95,14 +91,6 @@ is_and_has() { [ "$status" = "$1" ] && body_has "$2"; }
 field() {
         get "/xend/domain/$1?detail=1"
         sed -n "s/.*($2 \([^)]*\)).*/\1/p" "$tmp/body"
-}
-eventually() {
-        local i
-        for i in $(seq 50); do
-                "$@" && return 0
-                sleep 0.1
-        done
-        "$@"
 }
 field_is() { [ "$(field "$1" "$2")" = "$3" ]; }
 domain_gone() { get "/xend/domain/$1?detail=1"; [ "$status" = 404 ]; }

@@ -11,32 +11,7 @@ builddir=${XV_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 xensim=$builddir/tests/xensim/xensim
 ctl=$builddir/tests/xensim/xensim-ctl
 
-n=0
-ok() {
-        n=$((n + 1))
-        echo "ok $n - $1"
-}
-not_ok() {
-        n=$((n + 1))
-        echo "not ok $n - $1"
-}
-check() {
-        local desc=$1
-        shift
-        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-diag() {
-        echo "# $*"
-}
-# Waits up to 5 s for a command to succeed (the guest reacts on a short timer).
-eventually() {
-        local i
-        for i in $(seq 50); do
-                "$@" && return 0
-                sleep 0.1
-        done
-        "$@"
-}
+. "$(dirname "$0")/tap-lib.sh"
 
 for tool in xenstore-read xenstore-write xenstore-ls xenstore-list xenstore-rm xenstore-watch xenstore-chmod; do
         if ! command -v "$tool" > /dev/null; then

@@ -105,6 +105,14 @@ static int host_add_domain(XsimHost *host, XsimDomain *d) {
         return 0;
 }
 
+/* host_add_domain()'s limit, worded, for the callers to ask before they change anything. */
+static int check_host_room(XsimHost *host, XvError *error) {
+        if (host->n_domains >= XSIM_DOMAINS_MAX)
+                return xv_error_setf(error, XVP_ERR_OPERATION_FAILED, "Too many domains (at most %u)",
+                                     XSIM_DOMAINS_MAX);
+        return 0;
+}
+
 /* Places the vcpus on physical cpus: vcpu i goes to the i-th allowed cpu, round robin. */
 static void domain_place_vcpus(XsimDomain *d) {
         unsigned nr = MAX(d->host->nr_cpus, 1u);
@@ -393,6 +401,15 @@ XsimDomain *xsim_domain_by_uuid(XsimHost *host, const XvUuid *uuid) {
         return NULL;
 }
 
+const char *xsim_device_value(const Sexpr *dev, const char *key) {
+        char path[64];
+
+        if (!sexpr_head(dev))
+                return NULL;
+        (void) snprintf(path, sizeof(path), "%s/%s", sexpr_head(dev), key);
+        return sexpr_node(dev, path);
+}
+
 XsimDomain *xsim_domain_lookup(XsimHost *host, const char *s) {
         XsimDomain *d;
         XvUuid uuid;
@@ -409,6 +426,23 @@ XsimDomain *xsim_domain_lookup(XsimHost *host, const char *s) {
         if (uuid_parse(s, &uuid) >= 0)
                 return xsim_domain_by_uuid(host, &uuid);
         return NULL;
+}
+
+/* A stored domain takes the facts of @from (built by domain_new() from a new configuration). */
+static void domain_take_facts(XsimDomain *d, const XsimDomain *from) {
+        d->hvm = from->hvm;
+        d->memory_kib = from->memory_kib;
+        d->max_memory_kib = from->max_memory_kib;
+        d->max_vcpus = from->max_vcpus;
+        memcpy(d->vcpus, from->vcpus, sizeof(d->vcpus));
+}
+
+/* ... and the configuration *@cfg, when there is one, which it then owns. */
+static void domain_take_config(XsimDomain *d, Sexpr **cfg) {
+        if (!*cfg)
+                return;
+        sexpr_free(d->config);
+        d->config = TAKE_PTR(*cfg);
 }
 
 int xsim_domain_create(XsimHost *host, const char *name, const XvUuid *uuid, bool hvm,
@@ -435,15 +469,8 @@ int xsim_domain_create(XsimHost *host, const char *name, const XvUuid *uuid, boo
                         return r;
                 if (tmp->memory_kib > xsim_host_free_memory_kib(host))
                         return check_memory_available(tmp, error);
-                existing->hvm = tmp->hvm;
-                existing->memory_kib = tmp->memory_kib;
-                existing->max_memory_kib = tmp->max_memory_kib;
-                existing->max_vcpus = tmp->max_vcpus;
-                memcpy(existing->vcpus, tmp->vcpus, sizeof(existing->vcpus));
-                if (cfg) {
-                        sexpr_free(existing->config);
-                        existing->config = TAKE_PTR(cfg);
-                }
+                domain_take_facts(existing, tmp);
+                domain_take_config(existing, &cfg);
                 r = domain_set_actions_from_config(existing);
                 if (r < 0)
                         return r;
@@ -468,9 +495,9 @@ int xsim_domain_create(XsimHost *host, const char *name, const XvUuid *uuid, boo
         r = check_memory_available(d, error);
         if (r < 0)
                 return r;
-        if (host->n_domains >= XSIM_DOMAINS_MAX)
-                return xv_error_setf(error, XVP_ERR_OPERATION_FAILED, "Too many domains (at most %u)",
-                                     XSIM_DOMAINS_MAX);
+        r = check_host_room(host, error);
+        if (r < 0)
+                return r;
         r = host_add_domain(host, d);
         if (r < 0)
                 return r;
@@ -524,17 +551,9 @@ int xsim_domain_define(XsimHost *host, const char *name, const XvUuid *uuid, boo
                         if (r < 0)
                                 return r;
                 }
-                if (!domain_is_active(existing)) {
-                        existing->hvm = d->hvm;
-                        existing->memory_kib = d->memory_kib;
-                        existing->max_memory_kib = d->max_memory_kib;
-                        existing->max_vcpus = d->max_vcpus;
-                        memcpy(existing->vcpus, d->vcpus, sizeof(existing->vcpus));
-                }
-                if (cfg) {
-                        sexpr_free(existing->config);
-                        existing->config = TAKE_PTR(cfg);
-                }
+                if (!domain_is_active(existing))
+                        domain_take_facts(existing, d);
+                domain_take_config(existing, &cfg);
                 existing->managed = true;
                 r = domain_set_actions_from_config(existing);
                 if (r < 0)
@@ -548,9 +567,9 @@ int xsim_domain_define(XsimHost *host, const char *name, const XvUuid *uuid, boo
         r = check_unique(host, NULL, name, uuid, error);
         if (r < 0)
                 return r;
-        if (host->n_domains >= XSIM_DOMAINS_MAX)
-                return xv_error_setf(error, XVP_ERR_OPERATION_FAILED, "Too many domains (at most %u)",
-                                     XSIM_DOMAINS_MAX);
+        r = check_host_room(host, error);
+        if (r < 0)
+                return r;
         d->managed = true;
         d->config = TAKE_PTR(cfg);
         r = domain_set_actions_from_config(d);
@@ -631,15 +650,27 @@ static int check_active(XsimDomain *d, XvError *error) {
         return 0;
 }
 
-int xsim_domain_pause(XsimDomain *d, XvError *error) {
-        int r;
-
+/* What pause, unpause and destroy ask first: a running guest, never domain 0. @verb words the
+ * refusal for domain 0. */
+static int check_active_guest(XsimDomain *d, const char *verb, XvError *error) {
         if (!d)
                 return -EINVAL;
         if (d->domid == 0)
                 return xv_error_setf(error, XVP_ERR_OPERATION_DENIED,
-                                     "Cannot pause privileged domain %s", d->name);
-        r = check_active(d, error);
+                                     "Cannot %s privileged domain %s", verb, d->name);
+        return check_active(d, error);
+}
+
+/* A state change listeners hear about. */
+static void domain_change_state(XsimDomain *d, XsimRunState state) {
+        domain_set_state(d, state);
+        xsim_host_emit(d->host, XSIM_EVENT_CHANGED, d);
+}
+
+int xsim_domain_pause(XsimDomain *d, XvError *error) {
+        int r;
+
+        r = check_active_guest(d, "pause", error);
         if (r < 0)
                 return r;
         if (d->state == XSIM_STATE_PAUSED)
@@ -649,27 +680,20 @@ int xsim_domain_pause(XsimDomain *d, XvError *error) {
                 return xv_error_setf(error, XVP_ERR_OPERATION_INVALID,
                                      "Domain '%s' is %s and cannot be paused", d->name,
                                      xsim_run_state_to_string(d->state));
-        domain_set_state(d, XSIM_STATE_PAUSED);
-        xsim_host_emit(d->host, XSIM_EVENT_CHANGED, d);
+        domain_change_state(d, XSIM_STATE_PAUSED);
         return 0;
 }
 
 int xsim_domain_unpause(XsimDomain *d, XvError *error) {
         int r;
 
-        if (!d)
-                return -EINVAL;
-        if (d->domid == 0)
-                return xv_error_setf(error, XVP_ERR_OPERATION_DENIED,
-                                     "Cannot unpause privileged domain %s", d->name);
-        r = check_active(d, error);
+        r = check_active_guest(d, "unpause", error);
         if (r < 0)
                 return r;
         if (d->state != XSIM_STATE_PAUSED)
                 return xv_error_setf(error, XVP_ERR_OPERATION_INVALID, "Domain '%s' is not paused",
                                      d->name);
-        domain_set_state(d, XSIM_STATE_RUNNING);
-        xsim_host_emit(d->host, XSIM_EVENT_CHANGED, d);
+        domain_change_state(d, XSIM_STATE_RUNNING);
         return 0;
 }
 
@@ -762,8 +786,7 @@ int xsim_domain_shutdown(XsimDomain *d, XsimShutdownReason reason, XvError *erro
                                      xsim_run_state_to_string(d->state));
 
         d->shutdown_reason = reason;
-        domain_set_state(d, reason == XSIM_SHUTDOWN_CRASH ? XSIM_STATE_CRASHED : XSIM_STATE_SHUTDOWN);
-        xsim_host_emit(d->host, XSIM_EVENT_CHANGED, d);
+        domain_change_state(d, reason == XSIM_SHUTDOWN_CRASH ? XSIM_STATE_CRASHED : XSIM_STATE_SHUTDOWN);
 
         if (!d->host->event) {
                 domain_run_action(d);
@@ -787,12 +810,7 @@ int xsim_domain_crash(XsimDomain *d, XvError *error) {
 int xsim_domain_destroy(XsimDomain *d, XvError *error) {
         int r;
 
-        if (!d)
-                return -EINVAL;
-        if (d->domid == 0)
-                return xv_error_setf(error, XVP_ERR_OPERATION_DENIED,
-                                     "Cannot destroy privileged domain %s", d->name);
-        r = check_active(d, error);
+        r = check_active_guest(d, "destroy", error);
         if (r < 0)
                 return r;
         domain_release(d);

@@ -164,6 +164,9 @@ int xsim_domain_pin_vcpu(XsimDomain *d, unsigned vcpu, uint64_t affinity, XvErro
 int xsim_domain_set_sched(XsimDomain *d, unsigned weight, unsigned cap, XvError *error);
 /* Updates cpu_time_ns of a running domain and its vcpus from the clock; called before reading. */
 void xsim_domain_account(XsimDomain *d);
+/* The value of (@key ...) in a device of a configuration, e.g. "mac" in (vif (mac ...) ...); NULL
+ * when it is absent or @dev has no head. */
+const char *xsim_device_value(const Sexpr *dev, const char *key);
 /* The one-letter state string XenD reports: "r-----", "-b----", "--p---", "---s--", "----c-", "-----d". */
 const char *xsim_domain_state_string(const XsimDomain *d, char buf[static 7]);
 

@@ -107,6 +107,14 @@ static int reply_xv(XendReply *rep, int status, const XvError *e, int r) {
         return reply_err(rep, status, "%s", e && e->message ? e->message : strerror(-r));
 }
 
+/* The answer of an op with nothing to return, after the state call that returned @r: 200 with
+ * an empty body, or the failure as a 500. */
+static int reply_result(XendReply *rep, const XvError *e, int r) {
+        if (r < 0)
+                return reply_xv(rep, 500, e, r);
+        return reply_empty(rep, 200);
+}
+
 /* ---------------------------------------------------------------- arguments */
 
 /* XenD's FormFn: a missing parameter or one Python's int() refuses fails the request. Returns 1
@@ -620,11 +628,11 @@ static int arg_config(const HttpRequest *req, Sexpr **ret, XendReply *rep) {
 
 /* ---------------------------------------------------------------- /xend/domain/ ops */
 
-static int op_create(XsimXend *x, const HttpRequest *req, XendReply *rep) {
+/* The normalized (vm ...) of op=create and op=new, and the facts read from it (which point into
+ * it). Returns 1 with both set, 0 when @rep holds the error answer, or a negative errno. */
+static int arg_vm(const HttpRequest *req, Sexpr **ret_vm, VmFacts *ret_facts, XendReply *rep) {
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_(sexpr_freep) Sexpr *vm = NULL;
-        XsimDomain *d;
-        VmFacts f;
         int r;
 
         r = arg_config(req, &vm, rep);
@@ -633,9 +641,23 @@ static int op_create(XsimXend *x, const HttpRequest *req, XendReply *rep) {
         r = config_normalize(vm);
         if (r < 0)
                 return r;
-        r = vm_facts(vm, &f, &e);
+        r = vm_facts(vm, ret_facts, &e);
         if (r < 0)
                 return reply_xv(rep, 500, &e, r);
+        *ret_vm = TAKE_PTR(vm);
+        return 1;
+}
+
+static int op_create(XsimXend *x, const HttpRequest *req, XendReply *rep) {
+        _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
+        _cleanup_(sexpr_freep) Sexpr *vm = NULL;
+        XsimDomain *d;
+        VmFacts f;
+        int r;
+
+        r = arg_vm(req, &vm, &f, rep);
+        if (r <= 0)
+                return r;
         r = xsim_domain_create(x->host, f.name, &f.uuid, f.hvm, f.memory_kib, f.max_memory_kib, f.vcpus,
                                TAKE_PTR(vm), &d, &e);
         if (r < 0)
@@ -652,15 +674,9 @@ static int op_new(XsimXend *x, const HttpRequest *req, XendReply *rep) {
         VmFacts f;
         int r;
 
-        r = arg_config(req, &vm, rep);
+        r = arg_vm(req, &vm, &f, rep);
         if (r <= 0)
                 return r;
-        r = config_normalize(vm);
-        if (r < 0)
-                return r;
-        r = vm_facts(vm, &f, &e);
-        if (r < 0)
-                return reply_xv(rep, 500, &e, r);
         r = xsim_domain_define(x->host, f.name, &f.uuid, f.hvm, f.memory_kib, f.max_memory_kib, f.vcpus,
                                TAKE_PTR(vm), &d, &e);
         if (r < 0)
@@ -821,9 +837,7 @@ static int op_unpause(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendRe
         int r;
 
         r = xsim_domain_unpause(d, &e);
-        if (r < 0)
-                return reply_xv(rep, 500, &e, r);
-        return reply_empty(rep, 200);
+        return reply_result(rep, &e, r);
 }
 
 static int op_pause(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendReply *rep) {
@@ -831,9 +845,7 @@ static int op_pause(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendRepl
         int r;
 
         r = xsim_domain_pause(d, &e);
-        if (r < 0)
-                return reply_xv(rep, 500, &e, r);
-        return reply_empty(rep, 200);
+        return reply_result(rep, &e, r);
 }
 
 static int op_shutdown(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendReply *rep) {
@@ -874,9 +886,7 @@ static int op_destroy(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendRe
         int r;
 
         r = xsim_domain_destroy(d, &e);
-        if (r < 0)
-                return reply_xv(rep, 500, &e, r);
-        return reply_empty(rep, 200);
+        return reply_result(rep, &e, r);
 }
 
 /* save, dump and migrate ran in a request thread: failures are 200 + (xend.err ...). */
@@ -963,32 +973,27 @@ static int op_dump(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendReply
         return reply_empty(rep, 200);
 }
 
-static int op_maxmem_set(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendReply *rep) {
+/* maxmem_set and mem_target_set: one argument in MiB, handed to @set in KiB; a bad argument and a
+ * refusal are both 500. */
+static int op_memory_set(XsimDomain *d, const HttpRequest *req, const char *arg,
+                         int (*set)(XsimDomain *d, uint64_t kib, XvError *error), XendReply *rep) {
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         uint64_t kib = 0;
         int r;
 
-        r = arg_mib(req, "memory", 500, &kib, rep);
+        r = arg_mib(req, arg, 500, &kib, rep);
         if (r <= 0)
                 return r;
-        r = xsim_domain_set_max_memory(d, kib, &e);
-        if (r < 0)
-                return reply_xv(rep, 500, &e, r);
-        return reply_empty(rep, 200);
+        r = set(d, kib, &e);
+        return reply_result(rep, &e, r);
+}
+
+static int op_maxmem_set(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendReply *rep) {
+        return op_memory_set(d, req, "memory", xsim_domain_set_max_memory, rep);
 }
 
 static int op_mem_target_set(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendReply *rep) {
-        _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
-        uint64_t kib = 0;
-        int r;
-
-        r = arg_mib(req, "target", 500, &kib, rep);
-        if (r <= 0)
-                return r;
-        r = xsim_domain_set_memory(d, kib, &e);
-        if (r < 0)
-                return reply_xv(rep, 500, &e, r);
-        return reply_empty(rep, 200);
+        return op_memory_set(d, req, "target", xsim_domain_set_memory, rep);
 }
 
 static int op_set_vcpus(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendReply *rep) {
@@ -1002,9 +1007,7 @@ static int op_set_vcpus(XsimXend *x, XsimDomain *d, const HttpRequest *req, Xend
         if (n <= 0 || n > XSIM_VCPUS_MAX)
                 return reply_err(rep, 500, "Invalid VCPUs: %" PRIi64, n);
         r = xsim_domain_set_vcpus(d, (unsigned) n, &e);
-        if (r < 0)
-                return reply_xv(rep, 500, &e, r);
-        return reply_empty(rep, 200);
+        return reply_result(rep, &e, r);
 }
 
 /* cpumap: "0,1,5" (xend ≥ 3.0.4 split it on commas and int()ed each) or "[0,1,5]" (older
@@ -1087,9 +1090,7 @@ static int op_sched_credit_set(XsimXend *x, XsimDomain *d, const HttpRequest *re
         if (cap < 0 || cap > 65534)
                 return reply_err(rep, 500, "Cpu cap out of range, valid value is from 0 to 65534 for specified cpu");
         r = xsim_domain_set_sched(d, (unsigned) weight, (unsigned) cap, &e);
-        if (r < 0)
-                return reply_xv(rep, 500, &e, r);
-        return reply_empty(rep, 200);
+        return reply_result(rep, &e, r);
 }
 
 static void add_vcpu(Sexpr *parent, const XsimDomain *d, unsigned i, bool active) {
@@ -1170,15 +1171,6 @@ static const char *disk_base_name(const char *name, char buf[static 64]) {
         return buf;
 }
 
-static const char *dev_value(const Sexpr *dev, const char *key) {
-        char path[64];
-
-        if (!sexpr_head(dev))
-                return NULL;
-        (void) snprintf(path, sizeof(path), "%s/%s", sexpr_head(dev), key);
-        return sexpr_node(dev, path);
-}
-
 /* The device id the xenstore side gives the device: Linux's number for disks, the position among
  * the domain's vifs for network interfaces (@index), 0 for the rest. */
 static int device_devid(const Sexpr *dev, unsigned index) {
@@ -1188,7 +1180,7 @@ static int device_devid(const Sexpr *dev, unsigned index) {
         if (is_disk_type(sexpr_head(dev))) {
                 char buf[64];
 
-                name = dev_value(dev, "dev");
+                name = xsim_device_value(dev, "dev");
                 if (name && xsim_disk_devid(disk_base_name(name, buf), &devid) >= 0)
                         return devid;
                 return -1;
@@ -1207,14 +1199,14 @@ static bool device_matches(const Sexpr *dev, unsigned index, const char *ref) {
         if (is_disk_type(head)) {
                 char a[64], b[64];
 
-                v = dev_value(dev, "dev");
+                v = xsim_device_value(dev, "dev");
                 return v && streq(disk_base_name(v, a), disk_base_name(ref, b));
         }
         if (streq_ptr(head, "vif")) {
-                v = dev_value(dev, "mac");
+                v = xsim_device_value(dev, "mac");
                 if (v && strcasecmp(v, ref) == 0)
                         return true;
-                v = dev_value(dev, "vifname");
+                v = xsim_device_value(dev, "vifname");
                 return v && streq(v, ref);
         }
         return false;
@@ -1376,11 +1368,13 @@ static int config_pci_update(Sexpr *config, Sexpr *pci, bool remove) {
         return sexpr_check(config);
 }
 
-static int op_device_create(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendReply *rep) {
+/* The (device ...) configuration of op=device_create and op=device_configure, its type, and the
+ * domain's configuration it goes into. Returns 1 with all three set, 0 when @rep holds the error
+ * answer, or a negative errno. */
+static int arg_device(XsimDomain *d, const HttpRequest *req, Sexpr **ret_dev, const char **ret_type,
+                      Sexpr **ret_config, XendReply *rep) {
         _cleanup_(sexpr_freep) Sexpr *dev = NULL;
         const char *type;
-        Sexpr *config, *item;
-        unsigned n_vif = 0;
         int r;
 
         r = arg_config(req, &dev, rep);
@@ -1389,8 +1383,23 @@ static int op_device_create(XsimXend *x, XsimDomain *d, const HttpRequest *req, 
         type = sexpr_head(dev);
         if (!is_device_type(type))
                 return reply_err(rep, 500, "Invalid device type: %s", strnull(type));
-        r = domain_config(d, &config);
+        r = domain_config(d, ret_config);
         if (r < 0)
+                return r;
+        *ret_type = type;
+        *ret_dev = TAKE_PTR(dev);
+        return 1;
+}
+
+static int op_device_create(XsimXend *x, XsimDomain *d, const HttpRequest *req, XendReply *rep) {
+        _cleanup_(sexpr_freep) Sexpr *dev = NULL;
+        const char *type;
+        Sexpr *config, *item;
+        unsigned n_vif = 0;
+        int r;
+
+        r = arg_device(d, req, &dev, &type, &config, rep);
+        if (r <= 0)
                 return r;
 
         if (streq(type, "pci")) {
@@ -1402,7 +1411,7 @@ static int op_device_create(XsimXend *x, XsimDomain *d, const HttpRequest *req, 
         }
 
         if (is_disk_type(type)) {
-                const char *name = dev_value(dev, "dev");
+                const char *name = xsim_device_value(dev, "dev");
 
                 if (!name)
                         return reply_err(rep, 500, "Device name (dev) missing from the vbd configuration");
@@ -1412,7 +1421,7 @@ static int op_device_create(XsimXend *x, XsimDomain *d, const HttpRequest *req, 
         SEXPR_FOREACH_CHILD(c, config)
                 if (streq_ptr(sexpr_head(c), "device") && streq_ptr(sexpr_head(sexpr_item(c, 1)), "vif"))
                         n_vif++;
-        if (streq(type, "vif") && !dev_value(dev, "mac")) {
+        if (streq(type, "vif") && !xsim_device_value(dev, "mac")) {
                 uint8_t b[3];
 
                 /* xend picked a random address in Xen's OUI. */
@@ -1442,14 +1451,8 @@ static int op_device_configure(XsimXend *x, XsimDomain *d, const HttpRequest *re
         ssize_t i;
         int r;
 
-        r = arg_config(req, &dev, rep);
+        r = arg_device(d, req, &dev, &type, &config, rep);
         if (r <= 0)
-                return r;
-        type = sexpr_head(dev);
-        if (!is_device_type(type))
-                return reply_err(rep, 500, "Invalid device type: %s", strnull(type));
-        r = domain_config(d, &config);
-        if (r < 0)
                 return r;
 
         /* PCI hot-plug and unplug travel as (pci ... (state 'Initialising'|'Closing')). */
@@ -1466,7 +1469,7 @@ static int op_device_configure(XsimXend *x, XsimDomain *d, const HttpRequest *re
 
         ref = http_request_arg(req, "dev");
         if (!ref)
-                ref = dev_value(dev, "dev");
+                ref = xsim_device_value(dev, "dev");
         if (!ref)
                 return reply_err(rep, 500, "Missing parameter: dev");
         i = config_find_device(config, type, ref);

@@ -645,14 +645,12 @@ static int req_path(Request *q, const char **argv, size_t n, char **ret) {
         return canonicalize(argv[0], ret);
 }
 
-static int handle_read(Request *q, const char **argv, size_t n) {
-        _cleanup_free_ char *path = NULL;
+/* The node a reading request is about. Inside a transaction the read is recorded first
+ * (tx_access), so that the commit can tell whether the node changed meanwhile. */
+static int req_lookup(Request *q, const char *path, XsimNode **ret) {
         XsimNode *node;
         int r;
 
-        r = req_path(q, argv, n, &path);
-        if (r < 0)
-                return r;
         if (q->tx) {
                 r = tx_access(q->tx, path);
                 if (r < 0)
@@ -661,34 +659,53 @@ static int handle_read(Request *q, const char **argv, size_t n) {
         node = xsim_store_lookup(q->store, path);
         if (!node)
                 return -ENOENT;
+        *ret = node;
+        return 0;
+}
+
+/* req_path() and req_lookup() in one, for the requests that need the node only. */
+static int req_node(Request *q, const char **argv, size_t n, XsimNode **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = req_path(q, argv, n, &path);
+        if (r < 0)
+                return r;
+        return req_lookup(q, path, ret);
+}
+
+/* Sends the reply built in @b, or the error that building it ran into: past the payload limit,
+ * E2BIG. */
+static int req_reply_buf(Request *q, const StrBuf *b) {
+        if (b->error < 0)
+                return b->error;
+        conn_reply(q->conn, q->hdr, b->buf, b->len);
+        return 0;
+}
+
+static int handle_read(Request *q, const char **argv, size_t n) {
+        XsimNode *node;
+        int r;
+
+        r = req_node(q, argv, n, &node);
+        if (r < 0)
+                return r;
         conn_reply(q->conn, q->hdr, node->value, node->value_len);
         return 0;
 }
 
 static int handle_directory(Request *q, const char **argv, size_t n) {
         _cleanup_(strbuf_done) StrBuf b = { .limit = XENSTORE_PAYLOAD_MAX };
-        _cleanup_free_ char *path = NULL;
         XsimNode *node;
         int r;
 
-        r = req_path(q, argv, n, &path);
+        r = req_node(q, argv, n, &node);
         if (r < 0)
                 return r;
-        if (q->tx) {
-                r = tx_access(q->tx, path);
-                if (r < 0)
-                        return r;
-        }
-        node = xsim_store_lookup(q->store, path);
-        if (!node)
-                return -ENOENT;
         for (size_t i = 0; i < node->n_children; i++)
                 strbuf_appendn(&b, node->children[i]->name, strlen(node->children[i]->name) + 1);
         /* Past the payload limit the answer is E2BIG, and libxenstore switches to DIRECTORY_PART. */
-        if (b.error < 0)
-                return b.error;
-        conn_reply(q->conn, q->hdr, b.buf, b.len);
-        return 0;
+        return req_reply_buf(q, &b);
 }
 
 static int handle_directory_part(Request *q, const char **argv, size_t n) {
@@ -709,14 +726,9 @@ static int handle_directory_part(Request *q, const char **argv, size_t n) {
         if (r < 0)
                 return -EINVAL;
         offset = off;
-        if (q->tx) {
-                r = tx_access(q->tx, path);
-                if (r < 0)
-                        return r;
-        }
-        node = xsim_store_lookup(q->store, path);
-        if (!node)
-                return -ENOENT;
+        r = req_lookup(q, path, &node);
+        if (r < 0)
+                return r;
 
         /* The reply is the node's generation, then the names from byte @offset of the full list;
          * an extra empty name marks the last part. */
@@ -736,39 +748,24 @@ static int handle_directory_part(Request *q, const char **argv, size_t n) {
         }
         if (i == node->n_children)
                 strbuf_appendc(&b, 0);
-        if (b.error < 0)
-                return b.error;
-        conn_reply(q->conn, q->hdr, b.buf, b.len);
-        return 0;
+        return req_reply_buf(q, &b);
 }
 
 static int handle_get_perms(Request *q, const char **argv, size_t n) {
         _cleanup_(strbuf_done) StrBuf b = { .limit = XENSTORE_PAYLOAD_MAX };
-        _cleanup_free_ char *path = NULL;
         XsimNode *node;
         int r;
 
-        r = req_path(q, argv, n, &path);
+        r = req_node(q, argv, n, &node);
         if (r < 0)
                 return r;
-        if (q->tx) {
-                r = tx_access(q->tx, path);
-                if (r < 0)
-                        return r;
-        }
-        node = xsim_store_lookup(q->store, path);
-        if (!node)
-                return -ENOENT;
         for (size_t i = 0; i < node->n_perms; i++) {
                 char buf[XSIM_PERM_STRING_MAX];
 
                 xsim_perm_format(&node->perms[i], buf);
                 strbuf_appendn(&b, buf, strlen(buf) + 1);
         }
-        if (b.error < 0)
-                return b.error;
-        conn_reply(q->conn, q->hdr, b.buf, b.len);
-        return 0;
+        return req_reply_buf(q, &b);
 }
 
 static int handle_write(Request *q) {
@@ -940,6 +937,15 @@ static int watch_parse(const char **argv, size_t n, XsimWatch *ret) {
         return 0;
 }
 
+/* A watch is known by its path and token (as xenstored tells them apart): the index of @w's
+ * twin among the connection's watches, or -ENOENT. */
+static ssize_t conn_find_watch(XsimConn *c, const XsimWatch *w) {
+        for (size_t i = 0; i < c->n_watches; i++)
+                if (streq(c->watches[i].abs_path, w->abs_path) && streq(c->watches[i].token, w->token))
+                        return (ssize_t) i;
+        return -ENOENT;
+}
+
 static int handle_watch(Request *q, const char **argv, size_t n) {
         XsimConn *c = q->conn;
         XsimWatch w;
@@ -948,11 +954,10 @@ static int handle_watch(Request *q, const char **argv, size_t n) {
         r = watch_parse(argv, n, &w);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < c->n_watches; i++)
-                if (streq(c->watches[i].abs_path, w.abs_path) && streq(c->watches[i].token, w.token)) {
-                        watch_done(&w);
-                        return -EEXIST;
-                }
+        if (conn_find_watch(c, &w) >= 0) {
+                watch_done(&w);
+                return -EEXIST;
+        }
         if (c->n_watches >= XSIM_XENSTORE_WATCHES_MAX ||
             GREEDY_REALLOC(c->watches, c->allocated_watches, c->n_watches + 1) < 0) {
                 watch_done(&w);
@@ -969,23 +974,22 @@ static int handle_watch(Request *q, const char **argv, size_t n) {
 static int handle_unwatch(Request *q, const char **argv, size_t n) {
         XsimConn *c = q->conn;
         XsimWatch w;
+        ssize_t i;
         int r;
 
         r = watch_parse(argv, n, &w);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < c->n_watches; i++)
-                if (streq(c->watches[i].abs_path, w.abs_path) && streq(c->watches[i].token, w.token)) {
-                        watch_done(&c->watches[i]);
-                        memmove(c->watches + i, c->watches + i + 1,
-                                (c->n_watches - i - 1) * sizeof(XsimWatch));
-                        c->n_watches--;
-                        watch_done(&w);
-                        conn_reply_string(c, q->hdr, "OK");
-                        return 0;
-                }
+        i = conn_find_watch(c, &w);
         watch_done(&w);
-        return -ENOENT;
+        if (i < 0)
+                return -ENOENT;
+
+        watch_done(&c->watches[i]);
+        memmove(c->watches + i, c->watches + i + 1, (c->n_watches - i - 1) * sizeof(XsimWatch));
+        c->n_watches--;
+        conn_reply_string(c, q->hdr, "OK");
+        return 0;
 }
 
 static int handle_transaction_start(Request *q) {
@@ -1429,15 +1433,6 @@ static int sync_mkdir(XsimXenstore *xs, const char *base, const char *key) {
         return main_mkdir(xs, path);
 }
 
-static const char *dev_value(const Sexpr *dev, const char *key) {
-        char path[64];
-
-        if (!sexpr_head(dev))
-                return NULL;
-        (void) snprintf(path, sizeof(path), "%s/%s", sexpr_head(dev), key);
-        return sexpr_node(dev, path);
-}
-
 /* The same number XenD and the host files use; a name Linux would not give a disk gets an id of
  * the extended form past anything the rules produce. */
 static int vbd_devid(const char *devname, unsigned index) {
@@ -1454,9 +1449,9 @@ static bool is_vbd_kind(const char *kind) {
 
 static int write_vbd(XsimXenstore *xs, const char *home, int domid, const Sexpr *dev, unsigned index) {
         _cleanup_free_ char *fe = NULL, *be = NULL, *name = NULL;
-        const char *kind = sexpr_head(dev), *devname = dev_value(dev, "dev");
-        const char *uname = dev_value(dev, "uname");
-        const char *mode = dev_value(dev, "mode"), *colon, *params;
+        const char *kind = sexpr_head(dev), *devname = xsim_device_value(dev, "dev");
+        const char *uname = xsim_device_value(dev, "uname");
+        const char *mode = xsim_device_value(dev, "mode"), *colon, *params;
         bool cdrom;
         int devid, r = 0;
 
@@ -1495,8 +1490,8 @@ static int write_vbd(XsimXenstore *xs, const char *home, int domid, const Sexpr 
 
 static int write_vif(XsimXenstore *xs, const char *home, int domid, const Sexpr *dev, unsigned index) {
         _cleanup_free_ char *fe = NULL, *be = NULL, *mac_buf = NULL;
-        const char *mac = dev_value(dev, "mac"), *bridge = dev_value(dev, "bridge");
-        const char *script = dev_value(dev, "script");
+        const char *mac = xsim_device_value(dev, "mac"), *bridge = xsim_device_value(dev, "bridge");
+        const char *script = xsim_device_value(dev, "script");
         int r = 0;
 
         if (!mac) {
@@ -1534,14 +1529,14 @@ static bool config_has_vnc(const Sexpr *config) {
 
                 if (streq_ptr(head, "image")) {
                         SEXPR_FOREACH_CHILD(img, c) {
-                                const char *v = dev_value(img, "vnc");
+                                const char *v = xsim_device_value(img, "vnc");
 
                                 if (v && !streq(v, "0"))
                                         return true;
                         }
                 } else if (streq_ptr(head, "device")) {
                         const Sexpr *dev = sexpr_item(c, 1);
-                        const char *v = dev_value(dev, "vnc"), *t = dev_value(dev, "type");
+                        const char *v = xsim_device_value(dev, "vnc"), *t = xsim_device_value(dev, "type");
 
                         if (streq_ptr(sexpr_head(dev), "vfb") &&
                             ((v && !streq(v, "0")) || streq_ptr(t, "vnc")))
@@ -1563,8 +1558,9 @@ static bool config_has_device(const Sexpr *config, const char *class, const char
                 if (!streq_ptr(sexpr_head(c), "device"))
                         continue;
                 dev = sexpr_item(c, 1);
-                if (is_vbd_kind(sexpr_head(dev)) && dev_value(dev, "dev")) {
-                        (void) snprintf(buf, sizeof(buf), "%d", vbd_devid(dev_value(dev, "dev"), n_vbd++));
+                if (is_vbd_kind(sexpr_head(dev)) && xsim_device_value(dev, "dev")) {
+                        (void) snprintf(buf, sizeof(buf), "%d",
+                                        vbd_devid(xsim_device_value(dev, "dev"), n_vbd++));
                         if (streq(class, "vbd") && streq(buf, devid))
                                 return true;
                 } else if (streq_ptr(sexpr_head(dev), "vif")) {
