@@ -42,6 +42,8 @@ class Procedure:
         self.args = None                        # C type name or None for void
         self.ret = None
         self.msg = None
+        self.args_dom = False                   # the args struct starts with 'xvp_nonnull_domain dom'
+        self.ret_dom = False
 
     @property
     def acl(self):
@@ -110,8 +112,11 @@ def parse(path):
     # Struct names, comments removed so that a commented-out struct does not count.
     code = re.sub(r'/\*.*?\*/', lambda c: '\n' * c.group(0).count('\n'), text, flags=re.S)
     structs = {}
-    for sm in re.finditer(r'^\s*struct\s+(xvp_\w+)\s*\{', code, re.M):
+    dom_first = set()       # structs whose first member is the domain handle (audit logging)
+    for sm in re.finditer(r'^\s*struct\s+(xvp_\w+)\s*\{(\s*xvp_nonnull_domain\s+dom\s*;)?', code, re.M):
         structs[sm.group(1)] = line_of(code, sm.start(1))
+        if sm.group(2):
+            dom_first.add(sm.group(1))
 
     seen_numbers, seen_names, last = {}, {}, 0
     for p in procs:
@@ -160,6 +165,8 @@ def parse(path):
                 errors.append('%s: struct %s_msg belongs to a message: add @message: yes' % (where, base))
             p.args = base + '_args' if base + '_args' in structs else None
             p.ret = base + '_ret' if base + '_ret' in structs else None
+            p.args_dom = p.args in dom_first
+            p.ret_dom = p.ret in dom_first
 
     # A struct named like a procedure's args/ret/msg that matches no procedure is a typo of one.
     owners = set('xvp_' + p.lower for p in procs)
@@ -199,6 +206,13 @@ def emit_header(procs, source_name):
            '        PROC_BLOCKING    = 1 << 1,      /* @blocking: yes, runs on a worker */\n',
            '        PROC_MESSAGE     = 1 << 2,      /* server-sent MESSAGE; a client never calls it */\n',
            '} ProcFlags;\n\n',
+           '/* Where the domain a call acts on is found, for the audit log: the first member of the\n',
+           ' * args or ret struct when it is the xvp_nonnull_domain dom handle. */\n',
+           'typedef enum ProcDomain {\n',
+           '        PROC_DOMAIN_NONE = 0,\n',
+           '        PROC_DOMAIN_ARGS = 1,\n',
+           '        PROC_DOMAIN_RET  = 2,\n',
+           '} ProcDomain;\n\n',
            '/* The uniform handler type; each row points at a typed thunk that calls proc_<name>(). */\n',
            'typedef int (*ProcHandler)(Manager *m, Client *c, const void *args, void *ret, XvError *error);\n\n',
            'typedef struct ProcRow {\n',
@@ -211,6 +225,7 @@ def emit_header(procs, source_name):
            '        size_t ret_size;\n',
            '        const char *polkit_action;      /* NULL for @acl: none */\n',
            '        unsigned flags;                 /* ProcFlags */\n',
+           '        ProcDomain domain;              /* where the domain handle is, if anywhere */\n',
            '} ProcRow;\n\n',
            '#define DISPATCH_TABLE_SIZE %d\n' % (max(p.number for p in procs) + 1),
            '#define DISPATCH_PROC_COUNT %d\n\n' % len(procs),
@@ -258,6 +273,9 @@ def emit_source(procs, header_name):
         out.append('                .ret_size      = %s,\n' % ('sizeof(%s)' % ret if ret else '0'))
         out.append('                .polkit_action = %s,\n' % ('NULL' if p.acl == 'none' else c_string(p.acl)))
         out.append('                .flags         = %s,\n' % (' | '.join(flags) if flags else '0'))
+        if p.args_dom or p.ret_dom:
+            out.append('                .domain        = %s,\n'
+                       % ('PROC_DOMAIN_ARGS' if p.args_dom else 'PROC_DOMAIN_RET'))
         out.append('        },\n')
     out.append('};\n\n')
     out.append('const ProcRow *dispatch_table_lookup(int proc) {\n'
@@ -270,13 +288,15 @@ def emit_source(procs, header_name):
 def emit_stubs(procs, header_name):
     out = [HEADER_NOTE,
            '/* Every handler answers XVP_ERR_NO_SUPPORT, the code that makes the clients fall back.\n'
-           ' * Linked only into tests, so that the table, prototypes and thunks are compile-checked\n'
-           ' * before the real handlers exist. */\n',
+           ' * The stubs are weak: xenvirtd links them together with the hand-written handlers of\n'
+           ' * daemon/xvd-proc-*.c, whose strong definitions win, so every procedure nobody has\n'
+           ' * implemented answers code 3. The tests link them alone. */\n',
            '#include "%s"\n\n' % header_name]
     for p in procs:
         if p.message:
             continue
-        out.append('%s {\n        return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "%%s", %s);\n}\n\n'
+        out.append('__attribute__((weak)) %s {\n'
+                   '        return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "%%s", %s);\n}\n\n'
                    % (handler_signature(p), c_string(p.name)))
     return ''.join(out)
 

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+
+#include "xv-alloc.h"
+#include "xv-log.h"
+#include "xvd-client.h"
+#include "xvd-config.h"
+#include "xvd-dispatch.h"
+#include "xvd-manager.h"
+
+/* A client that does not read its replies is dropped once this much is queued for it: the
+ * daemon never buffers without bound on behalf of one peer. One maximal frame always fits. */
+#define CLIENT_QUEUE_MESSAGES_MAX       1024u
+#define CLIENT_QUEUE_BYTES_MAX          (2 * MESSAGE_FRAME_MAX)
+/* Frames handled per wakeup, so that one busy client cannot starve the others. */
+#define CLIENT_FRAMES_PER_WAKEUP        16u
+/* Legacy registrations exist for event ids below this (libvirtd refuses the others). */
+#define CLIENT_LEGACY_EVENT_IDS         16
+
+typedef struct OutMsg OutMsg;
+struct OutMsg {
+        OutMsg *next;
+        Message *msg;
+};
+
+typedef struct EventCallback {
+        int callback_id;
+        int event_id;
+        bool has_dom;
+        XvUuid dom;
+} EventCallback;
+
+struct Client {
+        unsigned n_ref;
+        Manager *manager;
+
+        int fd;
+        sd_event_source *io;
+        MessageReader *reader;
+
+        bool connected;
+        bool reading;
+        bool close_after_flush;
+        bool ro_socket;
+        bool read_only;
+        bool open;
+        bool keepalive;
+        bool close_callback;
+        bool refused;
+
+        uid_t uid;
+        pid_t pid;
+        gid_t gid;
+        char description[64];
+        char *uri;
+
+        OutMsg *out_head, *out_tail;
+        size_t out_count;
+        size_t out_bytes;
+        size_t out_offset;              /* bytes of out_head already written */
+
+        unsigned in_flight;
+
+        uint64_t last_rx_usec;
+        unsigned pings_unanswered;
+
+        EventCallback *callbacks;
+        size_t n_callbacks;
+        bool legacy_events[CLIENT_LEGACY_EVENT_IDS];
+};
+
+uid_t client_get_uid(Client *c) {
+        return c->uid;
+}
+
+pid_t client_get_pid(Client *c) {
+        return c->pid;
+}
+
+gid_t client_get_gid(Client *c) {
+        return c->gid;
+}
+
+bool client_is_read_only(Client *c) {
+        return c->ro_socket || c->read_only;
+}
+
+bool client_is_ro_socket(Client *c) {
+        return c->ro_socket;
+}
+
+const char *client_get_description(Client *c) {
+        return c->description;
+}
+
+static void client_update_events(Client *c) {
+        uint32_t events = 0;
+
+        if (!c->connected || !c->io)
+                return;
+        if (c->reading && !c->close_after_flush)
+                events |= EPOLLIN;
+        if (c->out_head)
+                events |= EPOLLOUT;
+        (void) sd_event_source_set_io_events(c->io, events);
+        (void) sd_event_source_set_enabled(c->io, events ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static void client_drop_queue(Client *c) {
+        OutMsg *o;
+
+        while ((o = c->out_head)) {
+                c->out_head = o->next;
+                message_free(o->msg);
+                free(o);
+        }
+        c->out_tail = NULL;
+        c->out_count = c->out_bytes = c->out_offset = 0;
+}
+
+void client_disconnect(Client *c) {
+        if (!c || !c->connected)
+                return;
+
+        log_debug("Client %s disconnected.", c->description);
+        c->connected = false;
+        c->io = sd_event_source_disable_unref(c->io);
+        c->fd = safe_close(c->fd);
+        c->reader = message_reader_free(c->reader);
+        client_drop_queue(c);
+        c->n_callbacks = 0;
+
+        /* The manager drops its reference last: the caller holds one of its own. */
+        manager_remove_client(c->manager, c);
+}
+
+bool client_is_connected(Client *c) {
+        return c->connected;
+}
+
+static Client *client_free(Client *c) {
+        assert(!c->connected);
+        client_drop_queue(c);
+        message_reader_free(c->reader);
+        sd_event_source_disable_unref(c->io);
+        safe_close(c->fd);
+        free(c->callbacks);
+        free(c->uri);
+        return mfree(c);
+}
+
+Client *client_ref(Client *c) {
+        if (c)
+                c->n_ref++;
+        return c;
+}
+
+Client *client_unref(Client *c) {
+        if (!c)
+                return NULL;
+        assert(c->n_ref > 0);
+        if (--c->n_ref == 0)
+                client_free(c);
+        return NULL;
+}
+
+/* Writes as much of the queue as the socket takes. */
+static int client_flush(Client *c) {
+        while (c->out_head) {
+                OutMsg *o = c->out_head;
+                ssize_t n;
+
+                n = send(c->fd, o->msg->frame + c->out_offset, o->msg->size - c->out_offset,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        return -errno;
+                }
+                c->out_offset += (size_t) n;
+                if (c->out_offset < o->msg->size)
+                        break;
+
+                c->out_head = o->next;
+                if (!c->out_head)
+                        c->out_tail = NULL;
+                c->out_count--;
+                c->out_bytes -= o->msg->size;
+                c->out_offset = 0;
+                message_free(o->msg);
+                free(o);
+        }
+        return 0;
+}
+
+static void client_after_flush(Client *c) {
+        if (!c->out_head) {
+                if (c->close_after_flush) {
+                        client_disconnect(c);
+                        return;
+                }
+                manager_check_idle(c->manager);
+        }
+        client_update_events(c);
+}
+
+int client_send(Client *c, Message *msg) {
+        OutMsg *o;
+        int r;
+
+        assert(c);
+
+        if (!msg)
+                return -EINVAL;
+        if (!c->connected) {
+                message_free(msg);
+                return -ENOTCONN;
+        }
+
+        if (c->out_count >= CLIENT_QUEUE_MESSAGES_MAX || c->out_bytes + msg->size > CLIENT_QUEUE_BYTES_MAX) {
+                log_warning("Client %s does not read its replies (%zu frames, %zu bytes queued), dropping it.",
+                            c->description, c->out_count, c->out_bytes);
+                message_free(msg);
+                client_disconnect(c);
+                return -ENOBUFS;
+        }
+
+        o = new0(OutMsg, 1);
+        if (!o) {
+                message_free(msg);
+                client_disconnect(c);
+                return -ENOMEM;
+        }
+        o->msg = msg;
+        if (c->out_tail)
+                c->out_tail->next = o;
+        else
+                c->out_head = o;
+        c->out_tail = o;
+        c->out_count++;
+        c->out_bytes += msg->size;
+
+        /* Try at once: most replies fit into the socket buffer and need no EPOLLOUT round. */
+        r = client_flush(c);
+        if (r < 0) {
+                log_debug_errno(r, "Client %s: write failed: %m", c->description);
+                client_disconnect(c);
+                return r;
+        }
+        client_update_events(c);
+        return 0;
+}
+
+bool client_has_pending_output(Client *c) {
+        return c->connected && c->out_head;
+}
+
+static void client_note_rx(Client *c) {
+        uint64_t now;
+
+        if (sd_event_now(manager_get_event(c->manager), CLOCK_MONOTONIC, &now) >= 0)
+                c->last_rx_usec = now;
+        c->pings_unanswered = 0;
+}
+
+static int client_read(Client *c) {
+        for (unsigned i = 0; i < CLIENT_FRAMES_PER_WAKEUP && c->connected && c->reading; i++) {
+                _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
+                Message *msg = NULL;
+                int r;
+
+                r = message_reader_read(c->reader, c->fd, &error);
+                if (r == -ENOTCONN)
+                        return r;       /* orderly close between frames */
+                if (r < 0) {
+                        log_debug_errno(r, "Client %s: dropping the connection: %s", c->description,
+                                        error.message ?: "read failed");
+                        return r;
+                }
+                client_note_rx(c);
+                if (r == 0)
+                        return 0;
+
+                r = message_reader_pop(c->reader, &msg);
+                if (r <= 0)
+                        return 0;
+                dispatch_frame(c->manager, c, msg);
+        }
+        return 0;
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        _cleanup_(client_unrefp) Client *c = client_ref(userdata);
+        int r;
+
+        if (revents & EPOLLIN) {
+                r = client_read(c);
+                if (r < 0) {
+                        client_disconnect(c);
+                        return 0;
+                }
+        }
+
+        if (c->connected && (revents & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && c->out_head) {
+                r = client_flush(c);
+                if (r < 0) {
+                        client_disconnect(c);
+                        return 0;
+                }
+        }
+
+        if (c->connected && (revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLIN)) {
+                client_disconnect(c);
+                return 0;
+        }
+
+        if (c->connected)
+                client_after_flush(c);
+        return 0;
+}
+
+int client_new(Manager *m, int fd, bool ro_socket, Client **ret) {
+        struct ucred cred = {};
+        socklen_t len = sizeof(cred);
+        const Config *config = manager_get_config(m);
+        Client *c;
+        int r;
+
+        assert(m);
+        assert(fd >= 0);
+        assert(ret);
+
+        c = new0(Client, 1);
+        if (!c)
+                return -ENOMEM;
+        c->n_ref = 1;
+        c->manager = m;
+        c->fd = fd;
+        c->ro_socket = ro_socket;
+        c->connected = true;
+        c->reading = true;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                cred.pid = 0;
+                cred.uid = (uid_t) -1;
+                cred.gid = (gid_t) -1;
+        }
+        c->pid = cred.pid;
+        c->uid = cred.uid;
+        c->gid = cred.gid;
+        (void) snprintf(c->description, sizeof(c->description), "pid=%d uid=%u%s", (int) c->pid,
+                        (unsigned) c->uid, ro_socket ? " ro" : "");
+
+        r = message_reader_new(config->max_frame_size, &c->reader);
+        if (r >= 0)
+                r = sd_event_add_io(manager_get_event(m), &c->io, fd, EPOLLIN, on_client_io, c);
+        if (r < 0) {
+                c->connected = false;
+                c->fd = -EBADF;         /* the caller still owns it on failure */
+                client_free(c);
+                return r;
+        }
+        (void) sd_event_source_set_description(c->io, "client");
+        client_note_rx(c);
+
+        *ret = c;
+        return 0;
+}
+
+void client_close_after_flush(Client *c) {
+        c->close_after_flush = true;
+        if (!c->out_head)
+                client_disconnect(c);
+        else
+                client_update_events(c);
+}
+
+unsigned client_get_in_flight(Client *c) {
+        return c->in_flight;
+}
+
+void client_in_flight_inc(Client *c) {
+        c->in_flight++;
+}
+
+void client_in_flight_dec(Client *c) {
+        assert(c->in_flight > 0);
+        c->in_flight--;
+}
+
+void client_stop_reading(Client *c) {
+        c->reading = false;
+        client_update_events(c);
+}
+
+bool client_is_open(Client *c) {
+        return c->open;
+}
+
+int client_set_open(Client *c, const char *name, bool read_only) {
+        int r;
+
+        r = free_and_strdup(&c->uri, name);
+        if (r < 0)
+                return r;
+        c->open = true;
+        c->read_only = read_only;
+        return 0;
+}
+
+void client_set_closed(Client *c) {
+        c->open = false;
+        c->n_callbacks = 0;
+        memset(c->legacy_events, 0, sizeof(c->legacy_events));
+        c->close_callback = false;
+}
+
+const char *client_get_uri(Client *c) {
+        return c->uri;
+}
+
+void client_enable_keepalive(Client *c) {
+        c->keepalive = true;
+}
+
+bool client_keepalive_enabled(Client *c) {
+        return c->keepalive;
+}
+
+void client_keepalive_tick(Client *c, uint64_t now_usec, uint64_t interval_usec, unsigned count) {
+        _cleanup_(message_freep) Message *ping = NULL;
+
+        if (!c->connected || !c->keepalive || interval_usec == 0)
+                return;
+        if (now_usec < c->last_rx_usec + interval_usec)
+                return;         /* heard from it recently */
+
+        if (c->pings_unanswered >= count) {
+                log_info("Client %s did not answer %u keepalive pings, dropping it.", c->description, count);
+                client_disconnect(c);
+                return;
+        }
+
+        if (message_new_keepalive(XVP_KEEPALIVE_PROC_PING, &ping) < 0)
+                return;
+        c->pings_unanswered++;
+        /* Counting from now: the next ping goes out one interval later if nothing arrives. */
+        c->last_rx_usec = now_usec;
+        (void) client_send(c, TAKE_PTR(ping));
+}
+
+int client_add_event_callback(Client *c, int callback_id, int event_id, const XvUuid *dom_or_null) {
+        EventCallback *n;
+
+        if (c->n_callbacks >= CLIENT_EVENT_CALLBACKS_MAX)
+                return -E2BIG;
+        n = reallocarray(c->callbacks, c->n_callbacks + 1, sizeof(EventCallback));
+        if (!n)
+                return -ENOMEM;
+        c->callbacks = n;
+        c->callbacks[c->n_callbacks++] = (EventCallback) {
+                .callback_id = callback_id,
+                .event_id = event_id,
+                .has_dom = dom_or_null,
+                .dom = dom_or_null ? *dom_or_null : (XvUuid) {},
+        };
+        return 0;
+}
+
+int client_remove_event_callback(Client *c, int callback_id) {
+        for (size_t i = 0; i < c->n_callbacks; i++)
+                if (c->callbacks[i].callback_id == callback_id) {
+                        memmove(c->callbacks + i, c->callbacks + i + 1,
+                                (c->n_callbacks - i - 1) * sizeof(EventCallback));
+                        c->n_callbacks--;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+int client_set_legacy_event(Client *c, int event_id, bool on) {
+        if (event_id < 0 || event_id >= CLIENT_LEGACY_EVENT_IDS)
+                return -EINVAL;
+        c->legacy_events[event_id] = on;
+        return 0;
+}
+
+bool client_get_legacy_event(Client *c, int event_id) {
+        return event_id >= 0 && event_id < CLIENT_LEGACY_EVENT_IDS && c->legacy_events[event_id];
+}
+
+void client_foreach_event_callback(Client *c, int event_id, const XvUuid *uuid,
+                                   void (*f)(Client *c, int callback_id, void *userdata), void *userdata) {
+        /* The callback may send, and sending may drop the client: iterate over a snapshot. */
+        size_t n = c->n_callbacks;
+        _cleanup_free_ int *ids = NULL;
+        size_t k = 0;
+
+        if (n == 0)
+                return;
+        ids = new(int, n);
+        if (!ids)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const EventCallback *cb = &c->callbacks[i];
+
+                if (cb->event_id != event_id)
+                        continue;
+                if (cb->has_dom && (!uuid || !uuid_equal(&cb->dom, uuid)))
+                        continue;
+                ids[k++] = cb->callback_id;
+        }
+        for (size_t i = 0; i < k && c->connected; i++)
+                f(c, ids[i], userdata);
+}
+
+void client_set_close_callback(Client *c, bool on) {
+        c->close_callback = on;
+}
+
+void client_set_refused(Client *c) {
+        c->refused = true;
+}
+
+bool client_is_refused(Client *c) {
+        return c->refused;
+}

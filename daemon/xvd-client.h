@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Client: one connection. Non-blocking input through the incremental frame reader of
+ * xv-message, a bounded outgoing queue, and the per-connection limits (requests in flight,
+ * frame size, queued replies). Reference-counted, because a call that runs on a worker holds
+ * its client until the reply is back on the loop: a client that vanished meanwhile is only
+ * marked disconnected, and the late reply is dropped.
+ *
+ * Threads: client_get_uid(), client_get_pid() and client_is_read_only() may be called from any
+ * thread (the values do not change while a call runs). Everything else is loop-thread only.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "xv-error.h"
+#include "xv-macro.h"
+#include "xv-message.h"
+#include "xv-uuid.h"
+
+typedef struct Manager Manager;
+typedef struct Client Client;
+
+/* For handlers (any thread): the peer's credentials from SO_PEERCRED, for audit logging, and
+ * whether the connection is read-only (the ro socket, or CONNECT_OPEN with XVP_CONNECT_RO). */
+uid_t client_get_uid(Client *c);
+pid_t client_get_pid(Client *c);
+gid_t client_get_gid(Client *c);
+bool client_is_read_only(Client *c);
+
+/* Loop thread only. */
+int client_new(Manager *m, int fd, bool ro_socket, Client **ret);
+Client *client_ref(Client *c);
+Client *client_unref(Client *c);
+DEFINE_CLEANUP_FUNC(Client *, client_unref);
+
+/* Closes the connection now (idempotent); the object lives on while references remain. */
+void client_disconnect(Client *c);
+bool client_is_connected(Client *c);
+/* Closes the connection once everything queued has been written (CONNECT_CLOSE). */
+void client_close_after_flush(Client *c);
+
+/* Queues a frame for writing; takes ownership of @msg in every case. A client whose queue is
+ * past its bound (it does not read) is disconnected: returns -ENOBUFS then. */
+int client_send(Client *c, Message *msg);
+bool client_has_pending_output(Client *c);
+
+/* Requests running on workers. */
+unsigned client_get_in_flight(Client *c);
+void client_in_flight_inc(Client *c);
+void client_in_flight_dec(Client *c);
+
+/* Stops reading new requests (shutdown); replies still go out. */
+void client_stop_reading(Client *c);
+
+/* Connection state driven by the connection-level handlers (loop thread). */
+bool client_is_open(Client *c);
+int client_set_open(Client *c, const char *name, bool read_only);
+void client_set_closed(Client *c);
+const char *client_get_uri(Client *c);
+bool client_is_ro_socket(Client *c);
+const char *client_get_description(Client *c);          /* "pid=… uid=…" for log lines */
+
+/* Keepalive: set when the client asked for feature 10 and got 1. */
+void client_enable_keepalive(Client *c);
+bool client_keepalive_enabled(Client *c);
+/* Called once per keepalive interval: sends a PING to an idle client, or disconnects it after
+ * @count unanswered ones. */
+void client_keepalive_tick(Client *c, uint64_t now_usec, uint64_t interval_usec, unsigned count);
+
+/* Event registrations. */
+#define CLIENT_EVENT_CALLBACKS_MAX 64u
+
+int client_add_event_callback(Client *c, int callback_id, int event_id, const XvUuid *dom_or_null);
+int client_remove_event_callback(Client *c, int callback_id);
+/* Legacy (167/168) registrations: one flag per event id. */
+int client_set_legacy_event(Client *c, int event_id, bool on);
+bool client_get_legacy_event(Client *c, int event_id);
+/* Calls @f for each callback registration that wants @event_id for @uuid. */
+void client_foreach_event_callback(Client *c, int event_id, const XvUuid *uuid,
+                                   void (*f)(Client *c, int callback_id, void *userdata), void *userdata);
+
+void client_set_close_callback(Client *c, bool on);
+
+/* Over the max_clients limit: the first call is answered with an error, then the connection is
+ * closed, so that the client learns why instead of seeing a bare hang-up. */
+void client_set_refused(Client *c);
+bool client_is_refused(Client *c);

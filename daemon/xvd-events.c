@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+#include "xv-log.h"
+#include "xvd-client.h"
+#include "xvd-events.h"
+#include "xvd-manager.h"
+
+typedef struct EventSend {
+        const HvEvent *event;
+        xvp_nonnull_domain dom;
+} EventSend;
+
+static void send_callback_lifecycle(Client *c, int callback_id, void *userdata) {
+        _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
+        EventSend *s = userdata;
+        Message *msg = NULL;
+        xvp_domain_event_callback_lifecycle_msg payload = {
+                .callback_id = callback_id,
+                .dom = s->dom,
+                .event = s->event->event,
+                .detail = s->event->detail,
+        };
+
+        if (message_new_event(XVP_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE,
+                              (xdrproc_t) xdr_xvp_domain_event_callback_lifecycle_msg, &payload, &msg, &error) < 0) {
+                log_warning("Cannot encode a lifecycle event: %s", strempty(error.message));
+                return;
+        }
+        (void) client_send(c, msg);
+}
+
+static void send_legacy_lifecycle(Client *c, EventSend *s) {
+        _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
+        Message *msg = NULL;
+        xvp_domain_event_lifecycle_msg payload = {
+                .dom = s->dom,
+                .event = s->event->event,
+                .detail = s->event->detail,
+        };
+
+        if (message_new_event(XVP_PROC_DOMAIN_EVENT_LIFECYCLE, (xdrproc_t) xdr_xvp_domain_event_lifecycle_msg,
+                              &payload, &msg, &error) < 0) {
+                log_warning("Cannot encode a lifecycle event: %s", strempty(error.message));
+                return;
+        }
+        (void) client_send(c, msg);
+}
+
+void events_broadcast(Manager *m, const HvEvent *event) {
+        EventSend s = { .event = event };
+        Client *c, *next;
+
+        assert(event);
+
+        if (!event->ref.name)
+                return;
+        s.dom.name = event->ref.name;
+        memcpy(s.dom.uuid, event->ref.uuid.bytes, sizeof(s.dom.uuid));
+        s.dom.id = event->ref.id;
+
+        log_debug("Lifecycle event %d/%d for domain '%s'.", event->event, event->detail, event->ref.name);
+
+        for (c = manager_first_client(m); c; c = next) {
+                /* Sending may drop this client (one that does not read) from the list, never
+                 * another one: take the next one first, and keep this one alive while we look. */
+                _cleanup_(client_unrefp) Client *ref = client_ref(c);
+
+                next = manager_next_client(m, c);
+
+                if (client_is_connected(c) && client_is_open(c)) {
+                        client_foreach_event_callback(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE, &event->ref.uuid,
+                                                      send_callback_lifecycle, &s);
+                        if (client_is_connected(c) && client_get_legacy_event(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE))
+                                send_legacy_lifecycle(c, &s);
+                }
+        }
+}
+
+static void on_hv_event(XvHypervisor *h, const HvEvent *event, void *userdata) {
+        events_broadcast(userdata, event);
+}
+
+static int on_event_fd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        r = hypervisor_process_events(manager_get_hypervisor(m));
+        if (r < 0)
+                log_warning_errno(r, "Processing backend events failed, ignoring: %m");
+        return 0;
+}
+
+int events_attach(Manager *m, XvHypervisor *h, sd_event_source **ret) {
+        int fd, r;
+
+        r = hypervisor_set_event_callback(h, on_hv_event, m);
+        if (r < 0)
+                return r;
+
+        fd = hypervisor_event_fd(h);
+        if (fd < 0) {
+                log_notice("The backend offers no event source: no lifecycle events will be delivered.");
+                *ret = NULL;
+                return 0;
+        }
+
+        r = sd_event_add_io(manager_get_event(m), ret, fd, EPOLLIN, on_event_fd, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(*ret, "backend-events");
+        return 0;
+}

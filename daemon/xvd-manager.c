@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "xv-alloc.h"
+#include "xv-fileio.h"
+#include "xv-log.h"
+#include "xvd-client.h"
+#include "xvd-config.h"
+#include "xvd-events.h"
+#include "xvd-listener.h"
+#include "xvd-manager.h"
+#include "xvd-workers.h"
+
+/* Connections beyond max_clients that still get their "too many clients" answer; past this they
+ * are closed at once, so that a connect storm costs no memory. */
+#define MANAGER_REFUSED_CLIENTS_MAX     16u
+/* How long a SIGTERM waits for calls in flight and queued replies before exiting anyway. */
+#define MANAGER_SHUTDOWN_TIMEOUT_USEC   (20ULL * 1000000ULL)
+/* Per XenD request; shorter than half of the unit's WatchdogSec= (the loop never waits on it). */
+#define MANAGER_XEND_TIMEOUT_USEC       (30ULL * 1000000ULL)
+#define USEC_PER_SEC                    1000000ULL
+
+struct Manager {
+        sd_event *event;
+        XvHypervisor *hypervisor;
+        Config config;
+        char *config_path;
+        bool config_path_explicit;
+        bool debug;
+
+        Listener *listeners[LISTENERS_MAX];
+        unsigned n_listeners;
+
+        Client **clients;               /* each holds one reference */
+        size_t n_clients;
+        size_t clients_allocated;
+
+        Workers *workers;
+        sd_event_source *event_source;
+        sd_event_source *keepalive_timer;
+        sd_event_source *shutdown_timer;
+        sd_event_source *sigterm, *sigint, *sighup;
+
+        int next_callback_id;
+        bool exiting;
+        bool pid_file_written;
+};
+
+XvHypervisor *manager_get_hypervisor(Manager *m) {
+        return m->hypervisor;
+}
+
+sd_event *manager_get_event(Manager *m) {
+        return m->event;
+}
+
+const Config *manager_get_config(Manager *m) {
+        return &m->config;
+}
+
+Workers *manager_get_workers(Manager *m) {
+        return m->workers;
+}
+
+bool manager_is_exiting(Manager *m) {
+        return m->exiting;
+}
+
+int manager_next_callback_id(Manager *m) {
+        int id = m->next_callback_id;
+
+        /* Wrapping after 2^31 registrations would reuse ids of long-gone callbacks: harmless. */
+        m->next_callback_id = id == INT32_MAX ? 0 : id + 1;
+        return id;
+}
+
+int manager_new(Config *config, const char *config_path, bool config_path_explicit, bool debug, Manager **ret) {
+        Manager *m;
+
+        m = new0(Manager, 1);
+        if (!m)
+                return -ENOMEM;
+        m->config = *config;
+        config_init(config);
+        m->debug = debug;
+        m->config_path_explicit = config_path_explicit;
+        if (config_path && !(m->config_path = strdup(config_path))) {
+                config_done(&m->config);
+                free(m);
+                return -ENOMEM;
+        }
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        for (unsigned i = 0; i < m->n_listeners; i++)
+                listener_free(m->listeners[i]);
+        m->n_listeners = 0;
+
+        /* Workers first: their completions still refer to clients. */
+        m->workers = workers_free(m->workers);
+
+        while (m->n_clients > 0) {
+                Client *c = client_ref(m->clients[m->n_clients - 1]);
+
+                client_disconnect(c);   /* drops the manager's reference */
+                client_unref(c);
+        }
+        free(m->clients);
+
+        sd_event_source_disable_unref(m->event_source);
+        sd_event_source_disable_unref(m->keepalive_timer);
+        sd_event_source_disable_unref(m->shutdown_timer);
+        sd_event_source_disable_unref(m->sigterm);
+        sd_event_source_disable_unref(m->sigint);
+        sd_event_source_disable_unref(m->sighup);
+        hypervisor_close(m->hypervisor);
+        sd_event_unref(m->event);
+
+        if (m->pid_file_written && m->config.pid_file)
+                (void) unlink(m->config.pid_file);
+        config_done(&m->config);
+        free(m->config_path);
+        return mfree(m);
+}
+
+Client *manager_first_client(Manager *m) {
+        return m->n_clients > 0 ? m->clients[0] : NULL;
+}
+
+Client *manager_next_client(Manager *m, Client *c) {
+        for (size_t i = 0; i < m->n_clients; i++)
+                if (m->clients[i] == c)
+                        return i + 1 < m->n_clients ? m->clients[i + 1] : NULL;
+        return NULL;
+}
+
+int manager_add_client(Manager *m, int fd, bool read_only) {
+        Client *c = NULL;
+        int r;
+
+        if (m->exiting || m->n_clients >= m->config.max_clients + MANAGER_REFUSED_CLIENTS_MAX) {
+                safe_close(fd);
+                return -EBUSY;
+        }
+
+        r = GREEDY_REALLOC(m->clients, m->clients_allocated, m->n_clients + 1);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
+        }
+
+        r = client_new(m, fd, read_only, &c);
+        if (r < 0) {
+                safe_close(fd);
+                return log_warning_errno(r, "Cannot set up a new connection: %m");
+        }
+
+        if (m->n_clients >= m->config.max_clients) {
+                log_warning("Too many clients (limit %u): refusing %s.", m->config.max_clients,
+                            client_get_description(c));
+                client_set_refused(c);
+        } else
+                log_debug("New client %s.", client_get_description(c));
+
+        m->clients[m->n_clients++] = c;
+        return 0;
+}
+
+void manager_remove_client(Manager *m, Client *c) {
+        for (size_t i = 0; i < m->n_clients; i++)
+                if (m->clients[i] == c) {
+                        memmove(m->clients + i, m->clients + i + 1, (m->n_clients - i - 1) * sizeof(Client *));
+                        m->n_clients--;
+                        client_unref(c);
+                        manager_check_idle(m);
+                        return;
+                }
+}
+
+void manager_check_idle(Manager *m) {
+        if (!m->exiting)
+                return;
+        if (workers_get_pending(m->workers) > 0)
+                return;
+        for (size_t i = 0; i < m->n_clients; i++)
+                if (client_has_pending_output(m->clients[i]))
+                        return;
+        (void) sd_event_exit(m->event, 0);
+}
+
+void manager_notify_status(Manager *m) {
+        HvStatus st = {};
+
+        if (m->hypervisor)
+                hypervisor_get_status(m->hypervisor, &st);
+        (void) sd_notifyf(false, "STATUS=%s; xend %s (config version %d), xenstore %s, hypercalls %s%s; %zu client(s)",
+                          m->exiting ? "Shutting down" : "Serving",
+                          st.xend_ok ? "up" : "down", st.xend_config_version,
+                          st.xenstore_ok ? "up" : "down", st.hypercalls_ok ? "up" : "down",
+                          st.xm_dir_active ? ", XM directory active" : "", m->n_clients);
+}
+
+static int on_shutdown_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_warning("Calls still in flight after %llu s, exiting anyway.",
+                    (unsigned long long) (MANAGER_SHUTDOWN_TIMEOUT_USEC / USEC_PER_SEC));
+        return sd_event_exit(m->event, 0);
+}
+
+static void manager_begin_shutdown(Manager *m) {
+        if (m->exiting)
+                return;
+        m->exiting = true;
+        log_info("Shutting down: finishing %u call(s) in flight.", workers_get_pending(m->workers));
+        (void) sd_notify(false, "STOPPING=1");
+
+        for (unsigned i = 0; i < m->n_listeners; i++)
+                listener_set_enabled(m->listeners[i], false);
+        for (size_t i = 0; i < m->n_clients; i++)
+                client_stop_reading(m->clients[i]);
+
+        (void) sd_event_add_time_relative(m->event, &m->shutdown_timer, CLOCK_MONOTONIC,
+                                          MANAGER_SHUTDOWN_TIMEOUT_USEC, 0, on_shutdown_timeout, m);
+        manager_check_idle(m);
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        manager_begin_shutdown(userdata);
+        return 0;
+}
+
+static int manager_arm_keepalive(Manager *m);
+
+static void manager_reload(Manager *m) {
+        _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
+        Config fresh;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1");
+        config_init(&fresh);
+        r = m->config_path ? config_load_file(&fresh, m->config_path, !m->config_path_explicit, &error) : 0;
+        if (r < 0)
+                log_error("Reloading the configuration failed, keeping the old one: %s",
+                          error.message ?: strerror(-r));
+        else {
+                config_apply_reloadable(&m->config, &fresh);
+                log_set_max_level(m->debug ? LOG_DEBUG : m->config.log_level);
+                (void) manager_arm_keepalive(m);
+                log_info("Configuration reloaded.");
+        }
+        config_done(&fresh);
+        (void) sd_notify(false, "READY=1");
+        manager_notify_status(m);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        manager_reload(userdata);
+        return 0;
+}
+
+static int on_keepalive(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t interval = (uint64_t) m->config.keepalive_interval * USEC_PER_SEC;
+        size_t i = 0;
+
+        while (i < m->n_clients) {
+                Client *c = m->clients[i];
+
+                client_keepalive_tick(c, usec, interval, m->config.keepalive_count);
+                /* A dropped client left the array: the same index now holds the next one. */
+                if (i < m->n_clients && m->clients[i] == c)
+                        i++;
+        }
+
+        if (interval > 0)
+                (void) sd_event_source_set_time(s, usec + interval);
+        return 0;
+}
+
+static int manager_arm_keepalive(Manager *m) {
+        uint64_t interval = (uint64_t) m->config.keepalive_interval * USEC_PER_SEC;
+        int r;
+
+        if (interval == 0) {
+                if (m->keepalive_timer)
+                        (void) sd_event_source_set_enabled(m->keepalive_timer, SD_EVENT_OFF);
+                return 0;
+        }
+        if (!m->keepalive_timer) {
+                r = sd_event_add_time_relative(m->event, &m->keepalive_timer, CLOCK_MONOTONIC, interval, 0,
+                                               on_keepalive, m);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(m->keepalive_timer, "keepalive");
+        } else
+                (void) sd_event_source_set_time_relative(m->keepalive_timer, interval);
+        return sd_event_source_set_enabled(m->keepalive_timer, SD_EVENT_ON);
+}
+
+static void on_workers_idle(void *userdata) {
+        manager_check_idle(userdata);
+}
+
+static int manager_open_listeners(Manager *m, XvError *error) {
+        int n, r;
+
+        n = listeners_from_activation(m, m->listeners, error);
+        if (n < 0) {
+                for (unsigned i = 0; i < LISTENERS_MAX; i++)
+                        m->listeners[i] = listener_free(m->listeners[i]);
+                return n;
+        }
+        if (n > 0) {
+                m->n_listeners = (unsigned) n;
+                log_debug("Socket-activated with %d socket(s).", n);
+                return 0;
+        }
+
+        r = listener_bind(m, m->config.rw_socket, false, LISTENER_RW_MODE, &m->listeners[0], error);
+        if (r < 0)
+                return r;
+        m->n_listeners = 1;
+        r = listener_bind(m, m->config.ro_socket, true, LISTENER_RO_MODE, &m->listeners[1], error);
+        if (r < 0)
+                return r;
+        m->n_listeners = 2;
+        return 0;
+}
+
+static int manager_write_pid_file(Manager *m, XvError *error) {
+        char buf[32];
+        int r;
+
+        if (!m->config.pid_file)
+                return 0;
+        (void) snprintf(buf, sizeof(buf), "%d\n", (int) getpid());
+        r = write_file_atomic(m->config.pid_file, buf, strlen(buf), 0644);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot write PID file '%s'", m->config.pid_file);
+        m->pid_file_written = true;
+        return 0;
+}
+
+int manager_startup(Manager *m, XvError *error) {
+        HvConfig hv = {
+                .backend = HV_BACKEND_AUTO,
+                .xend_socket = m->config.xend_socket,
+                .xend_timeout_usec = MANAGER_XEND_TIMEOUT_USEC,
+                .xm_dir = m->config.xm_dir,
+                .host_root = m->config.host_root,
+        };
+        int r;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot create the event loop");
+
+        /* The signals are blocked by run() before any thread exists, so they arrive here only. */
+        r = sd_event_add_signal(m->event, &m->sigterm, SIGTERM, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigint, SIGINT, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sighup, SIGHUP, on_sighup, m);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot watch signals");
+
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                log_warning_errno(r, "Cannot set up the watchdog, ignoring: %m");
+
+        r = hypervisor_open(&hv, &m->hypervisor, error);
+        if (r < 0)
+                return r;
+
+        r = events_attach(m, m->hypervisor, &m->event_source);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot watch backend events");
+
+        r = manager_open_listeners(m, error);
+        if (r < 0)
+                return r;
+
+        r = workers_new(m->event, m->config.max_workers, &m->workers);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot start %u worker threads", m->config.max_workers);
+        workers_set_idle_callback(m->workers, on_workers_idle, m);
+
+        r = manager_arm_keepalive(m);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot set up the keepalive timer");
+
+        return manager_write_pid_file(m, error);
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        (void) sd_notify(false, "READY=1");
+        manager_notify_status(m);
+        log_info("xenvirtd " PACKAGE_VERSION " ready.");
+
+        r = sd_event_loop(m->event);
+
+        m->exiting = true;
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        log_info("xenvirtd stopped.");
+        return 0;
+}
