@@ -9,6 +9,8 @@
 # 2. The simulated Xen host (xensim) started with tests/sandbox: one host state answering on
 #    XenD (HTTP/SXP), xenstore (the real xenstore-utils) and the hypervisor (the real libxenctrl
 #    on top of xensim's replacement hypercall library), with a domain created from domain XML.
+# 3. xenvirtd on the same sandbox, driven by the stock virsh (read-write and read-only sockets,
+#    lifecycle events).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +36,7 @@ cd "$top"
 mkdir -p "$build" && cd "$build"
 [ -f Makefile ] || "$top/configure" --with-shared-dir="$shared" >/dev/null
 make -j"$(nproc)" >/dev/null
-make -j"$(nproc)" tests/xv-convert tests/xensim/xensim tests/xensim/xensim-ctl tests/xensim/test-xenctrl \
+make -j"$(nproc)" daemon/xenvirtd tests/xv-convert tests/xensim/xensim tests/xensim/xensim-ctl tests/xensim/test-xenctrl \
         tests/xensim/hv/libxencall.la tests/xensim/hv/libxenforeignmemory.la \
         tests/xensim/hv/libxendevicemodel.la >/dev/null
 convert=$build/tests/xv-convert
@@ -118,6 +120,42 @@ sleep 0.5
 run curl -s --unix-socket "$XEND_SOCKET" http://localhost/xend/domain
 echo
 
+step "3. xenvirtd: the stock virsh manages the host (virsh -c \"\$XENVIRT_URI\")"
+v() {
+        run virsh -c "$XENVIRT_URI" "$@"
+}
+v version
+v nodeinfo
+v list --all
+virsh -c "$XENVIRT_URI" event --all --loop --timeout 20 > "$work/events.log" 2>&1 &
+events_pid=$!
+sleep 0.5
+v define "$work/pv-direct-kernel.xml"
+v start fc8
+v list --all
+v dominfo fc8
+v domstate --reason fc8
+v vcpuinfo fc8
+v setmem fc8 98304 --live
+v dommemstat fc8
+v suspend fc8
+v domstate --reason fc8
+v resume fc8
+v dumpxml fc8
+v domxml-to-native xen-xm "$work/pv-direct-kernel.xml"
+step "The read-only socket serves monitoring only"
+run virsh -c "$XENVIRT_URI_RO" list --all
+run virsh -c "$XENVIRT_URI_RO" destroy fc8 || echo "(refused on the read-only socket, as it must be)"
+step "Destroy and undefine through the read-write socket"
+v destroy fc8
+v undefine fc8
+v list --all
+step "Lifecycle events seen by 'virsh event --all' meanwhile"
+sleep 1
+kill "$events_pid" 2>/dev/null || true
+wait "$events_pid" 2>/dev/null || true
+cat "$work/events.log"
+
 step "Fault injection: XenD made unreachable and back"
 run "$XENSIM_CTL" "$XENSIM_CONTROL" xend absent on
 run curl -s --unix-socket "$XEND_SOCKET" http://localhost/xend/node/ || echo "(curl: XenD is down, as asked)"
@@ -127,5 +165,5 @@ run "$XENSIM_CTL" "$XENSIM_CONTROL" stats
 step "Stopping the sandbox"
 run "$top/tests/sandbox" down "$work/sandbox"
 echo
-echo "Demo finished. The daemon (xenvirtd) and the clients (xvsh, virsh) join this walk-through"
-echo "as they land; see README."
+echo "Demo finished: domain XML and Xen's native formats, the simulated Xen host, and xenvirtd"
+echo "serving the stock virsh. See README for building, testing and installing."
