@@ -76,7 +76,7 @@ void client_keepalive_tick(Client *c, uint64_t now_usec, uint64_t interval_usec,
 
 int client_add_event_callback(Client *c, int callback_id, int event_id, const XvUuid *dom_or_null);
 int client_remove_event_callback(Client *c, int callback_id);
-/* Legacy (167/168) registrations: one flag per event id. */
+/* Legacy (167/168, and 105/106 for event 0) registrations: one flag per event id. */
 int client_set_legacy_event(Client *c, int event_id, bool on);
 bool client_get_legacy_event(Client *c, int event_id);
 /* Calls @f for each callback registration that wants @event_id for @uuid. */

@@ -5,7 +5,7 @@
  * Lifecycle events: the backend's event fd is watched on the loop; when it is readable,
  * hypervisor_process_events() runs our callback once per event, and each connection that
  * registered for lifecycle events gets a MESSAGE: 318 per matching callback registration (316),
- * 107 when it used the legacy registration (167).
+ * 107 when it used a legacy registration (167, or 105 for the lifecycle event).
  */
 
 #include <systemd/sd-event.h>

@@ -222,6 +222,38 @@ int proc_connect_domain_event_deregister_any(Manager *m, Client *c,
         return client_set_legacy_event(c, args->event_id, false);
 }
 
+/* The oldest pair (105/106) is the lifecycle case of 167/168: libvirtd records both as the same
+ * legacy lifecycle registration, so they share the flag, and delivery is MESSAGE 107 either way.
+ * libvirtd leaves cb_registered at 0 and stock clients decode the reply as void; we answer 1
+ * because the flag does say that a registration is now in place. */
+int proc_connect_domain_event_register(Manager *m, Client *c, const void *args,
+                                       xvp_connect_domain_event_register_ret *ret, XvError *error) {
+        int r;
+
+        if (client_get_legacy_event(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE))
+                return xv_error_setf(error, XVP_ERR_INTERNAL, "domain event %d already registered",
+                                     XVP_DOMAIN_EVENT_ID_LIFECYCLE);
+        r = client_set_legacy_event(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE, true);
+        if (r < 0)
+                return r;
+        ret->cb_registered = 1;
+        return 0;
+}
+
+int proc_connect_domain_event_deregister(Manager *m, Client *c, const void *args,
+                                         xvp_connect_domain_event_deregister_ret *ret, XvError *error) {
+        int r;
+
+        if (!client_get_legacy_event(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE))
+                return xv_error_setf(error, XVP_ERR_INTERNAL, "domain event %d not registered",
+                                     XVP_DOMAIN_EVENT_ID_LIFECYCLE);
+        r = client_set_legacy_event(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE, false);
+        if (r < 0)
+                return r;
+        ret->cb_registered = 1;
+        return 0;
+}
+
 int proc_connect_register_close_callback(Manager *m, Client *c, const void *args, void *ret, XvError *error) {
         /* Accepted for completeness; feature 15 is answered 0, so stock clients do not send it. */
         client_set_close_callback(c, true);

@@ -134,7 +134,7 @@ raw <<-\PY
 test_expect_success 'unknown procedures answer code 3 (NO_SUPPORT), before and after open' '
 raw <<-\PY
 	b = Conn(SOCK)
-	for proc in (9999, 0, -1, 318, 105):
+	for proc in (9999, 0, -1, 318, 104):
 	    r = b.call(proc)
 	    e = error_of(r)
 	    assert e and e[0] == 3, (proc, e)
