@@ -158,6 +158,7 @@ static int check_name_clash(XvHypervisor *h, const DomainDef *def, XvError *erro
 }
 
 int hypervisor_domain_define(XvHypervisor *h, const DomainDef *def, HvDomainRef *ret_ref, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(sexpr_freep) Sexpr *after = NULL;
         _cleanup_free_ char *sxp = NULL;
         bool existed;
@@ -244,6 +245,7 @@ int hypervisor_domain_define(XvHypervisor *h, const DomainDef *def, HvDomainRef 
 }
 
 int hypervisor_domain_undefine(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         int cfg, r;
 
@@ -356,6 +358,7 @@ static int create_from_def(XvHypervisor *h, const DomainDef *def, int cfg, bool 
 
 int hypervisor_domain_create_xml(XvHypervisor *h, const DomainDef *def, unsigned flags, HvDomainRef *ret_ref,
                                  XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         int cfg, r;
 
         if (flags & ~START_PAUSED)
@@ -374,6 +377,7 @@ int hypervisor_domain_create_xml(XvHypervisor *h, const DomainDef *def, unsigned
 
 int hypervisor_domain_create(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, HvDomainRef *ret_ref,
                              XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         _cleanup_free_ char *image = NULL;
         HcallDomainInfo info;
@@ -436,6 +440,7 @@ typedef enum SimpleOp {
 } SimpleOp;
 
 static int simple_op(XvHypervisor *h, const HvDomainRef *dom, SimpleOp op, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         static const char *const verbs[] = {
                 [OP_PAUSE] = "suspend", [OP_UNPAUSE] = "resume", [OP_SHUTDOWN] = "shut down",
                 [OP_REBOOT] = "reboot", [OP_DESTROY] = "destroy",
@@ -517,6 +522,7 @@ static int check_path(const char *path, XvError *error) {
 }
 
 static int save_to(XvHypervisor *h, const HvDomainRef *dom, const char *path, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         int r;
 
@@ -546,6 +552,7 @@ int hypervisor_domain_save(XvHypervisor *h, const HvDomainRef *dom, const char *
 }
 
 int hypervisor_domain_restore(XvHypervisor *h, const char *path, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(sexpr_freep) Sexpr *reply = NULL;
         const char *u;
         XvUuid uuid;
@@ -571,6 +578,7 @@ int hypervisor_domain_restore(XvHypervisor *h, const char *path, XvError *error)
 }
 
 int hypervisor_domain_managed_save(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         _cleanup_free_ char *path = NULL;
         int r;
@@ -600,6 +608,7 @@ int hypervisor_domain_has_managed_save(XvHypervisor *h, const HvDomainRef *dom, 
 }
 
 int hypervisor_domain_managed_save_remove(XvHypervisor *h, const HvDomainRef *dom, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         _cleanup_free_ char *path = NULL;
         int r;
@@ -620,6 +629,7 @@ int hypervisor_domain_managed_save_remove(XvHypervisor *h, const HvDomainRef *do
 
 int hypervisor_domain_core_dump(XvHypervisor *h, const HvDomainRef *dom, const char *path, unsigned flags,
                                 XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         int r;
 
@@ -734,6 +744,7 @@ static int edit_memory(DomainDef *def, const void *arg, XvError *error) {
 
 int hypervisor_domain_set_memory(XvHypervisor *h, const HvDomainRef *dom, uint64_t kib, unsigned flags,
                                  XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         bool live, config;
         int cfg, r;
@@ -800,6 +811,7 @@ static int edit_max_vcpus(DomainDef *def, const void *arg, XvError *error) {
 
 int hypervisor_domain_set_vcpus(XvHypervisor *h, const HvDomainRef *dom, unsigned n, unsigned flags,
                                 XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_(dom_done) Dom d = {};
         bool live, config;
@@ -962,6 +974,7 @@ int hypervisor_domain_get_vcpus(XvHypervisor *h, const HvDomainRef *dom, int max
 
 int hypervisor_domain_pin_vcpu(XvHypervisor *h, const HvDomainRef *dom, unsigned vcpu, const uint8_t *map,
                                size_t maplen, unsigned flags, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         bool live, config;
         int cfg, r;
@@ -1094,6 +1107,7 @@ static int sxp_set_autostart(Sexpr *sxp, bool on) {
 }
 
 int hypervisor_domain_set_autostart(XvHypervisor *h, const HvDomainRef *dom, bool autostart, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         _cleanup_free_ char *text = NULL;
         int cfg, r;
@@ -1290,6 +1304,7 @@ static int edit_device(DomainDef *def, const void *arg, XvError *error) {
 
 static int device_op(XvHypervisor *h, const HvDomainRef *dom, const char *xml, unsigned flags, DeviceOp op,
                      XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(domain_def_freep) DomainDef *dev = NULL, *cur = NULL;
         _cleanup_(sexpr_freep) Sexpr *sxp = NULL;
         _cleanup_free_ char *text = NULL, *id = NULL;
@@ -1513,6 +1528,7 @@ int hypervisor_domain_get_sched_params(XvHypervisor *h, const HvDomainRef *dom, 
 
 int hypervisor_domain_set_sched_params(XvHypervisor *h, const HvDomainRef *dom, const HvSchedParams *params,
                                        unsigned mask, XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         HvSchedParams cur;
         int r;
@@ -1609,6 +1625,7 @@ static int parse_migrate_uri(const char *uri, char **ret_host, unsigned *ret_por
 
 int hypervisor_domain_migrate_perform(XvHypervisor *h, const HvDomainRef *dom, const char *uri, unsigned flags,
                                       XvError *error) {
+        BACKEND_CHANGES_INACTIVE(h);
         _cleanup_free_ char *host = NULL;
         _cleanup_(dom_done) Dom d = {};
         unsigned port = 0;

@@ -368,8 +368,12 @@ static int collect(XvHypervisor *h, EventList *e) {
                 r = xenstore_read_events(h->xs, &paths, &resync, NULL);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0 || resync || strv_length(paths) > 0)
+                if (r < 0 || resync || strv_length(paths) > 0) {
                         backend_cache_invalidate(h);
+                        /* A domain introduced or released: what XenD said about inactive
+                         * domains may no longer hold (started or stopped elsewhere). */
+                        backend_inactive_invalidate(h);
+                }
         }
 
         /* The XM directory: what inotify (or our own writes) changed since the last report. */

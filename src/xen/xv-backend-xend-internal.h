@@ -13,6 +13,7 @@
  *   cache_lock   the running-domain name cache (id → name, uuid), refreshed from xenstore
  *   track_lock   per-domain "what xenvirt did last" (state reasons), the managed-domain set and
  *                the queue of events not yet delivered
+ *   inactive_lock  the inactive-domain cache (a leaf: nothing else is taken while holding it)
  */
 
 #include <pthread.h>
@@ -30,6 +31,16 @@
 #define BACKEND_POLL_USEC       (2ULL * 1000 * 1000)    /* pause/unpause by other tools: no watch fires */
 #define BACKEND_DEVICE_XML_MAX  (64 * 1024)
 #define BACKEND_MAX_VCPUS       32      /* libvirt's MAX_VIRT_CPUS for the Xen driver */
+
+/*
+ * How long XenD's description of an inactive domain (config version >= 3) is reused before it is
+ * fetched again. Every change xenvirt makes drops the whole cache (BACKEND_CHANGES_INACTIVE), as
+ * does any xenstore watch event (a domain introduced or released), so a read after a write through
+ * xenvirt is never stale; a change made by another tool behind xenvirt's back (xm new/delete,
+ * a direct XenD request) becomes visible at the latest after this long.
+ */
+#define BACKEND_INACTIVE_TTL_USEC (2ULL * 1000 * 1000)
+#define BACKEND_INACTIVE_MAX    4096    /* cached inactive domains */
 
 /* What xenvirt did last to a domain: decides the state reasons and the event details. */
 typedef enum TrackAction {
@@ -52,6 +63,14 @@ typedef struct Track {
         bool managed;           /* known to be defined (persistent) in XenD */
         uint64_t stamp;
 } Track;
+
+/* One inactive domain as XenD last described it. */
+typedef struct Inactive {
+        char *name;
+        XvUuid uuid;
+        Sexpr *sxp;             /* the (domain ...) expression; handed out as copies */
+        uint64_t stamp;         /* CLOCK_MONOTONIC µs when XenD answered */
+} Inactive;
 
 typedef struct Snap {
         int domid;
@@ -88,6 +107,11 @@ struct XvHypervisor {
         HvEvent *queue;
         size_t n_queue;
 
+        pthread_mutex_t inactive_lock;
+        Inactive *inactive;
+        size_t n_inactive, n_inactive_allocated;
+        uint64_t inactive_gen;          /* bumped by every invalidation */
+
         pthread_mutex_t event_lock;
         Snap *snap;
         size_t n_snap;
@@ -119,6 +143,21 @@ int backend_dom_info(XvHypervisor *h, const Dom *d, HvDomainInfo *ret);
 int backend_running_by_uuid(XvHypervisor *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error);
 int backend_name_of(XvHypervisor *h, int domid, const XvUuid *uuid, char **ret, XvError *error);
 void backend_cache_invalidate(XvHypervisor *h);
+
+/* The inactive-domain cache. A reader takes the generation before its XenD request and stores
+ * the answer only when no invalidation happened meanwhile, so an answer that may predate a change
+ * never outlives the invalidation that followed the change. */
+uint64_t backend_inactive_gen(XvHypervisor *h);
+void backend_inactive_put(XvHypervisor *h, uint64_t gen, const Sexpr *sxp);
+void backend_inactive_invalidate(XvHypervisor *h);
+static inline void backend_inactive_invalidatep(XvHypervisor **h) {
+        if (*h)
+                backend_inactive_invalidate(*h);
+}
+/* Declared at the top of every operation that may change what XenD says about a domain: drops
+ * the inactive-domain cache on every return, after the XenD request (success or failure). */
+#define BACKEND_CHANGES_INACTIVE(h) \
+        _cleanup_(backend_inactive_invalidatep) _unused_ XvHypervisor *_inactive_inval_##__LINE__ = (h)
 
 void backend_track(XvHypervisor *h, const XvUuid *uuid, TrackAction action);
 TrackAction backend_track_get(XvHypervisor *h, const XvUuid *uuid);

@@ -8,7 +8,10 @@
  * One designated channel per operation and domain state:
  *   running domains: identity, info, state, vcpus, affinity, scheduler from hypercalls, names
  *                    from xenstore (through a short-lived cache); never XenD;
- *   inactive domains: XenD (config version >= 3, one ?detail=1 request) or the XM directory (<= 2);
+ *   inactive domains: XenD (config version >= 3, one ?detail=1 request, kept for
+ *                    BACKEND_INACTIVE_TTL_USEC in the inactive-domain cache, which every change
+ *                    through xenvirt and every xenstore watch event drops; a listing fills it
+ *                    too) or the XM directory (<= 2);
  *   list-all: one hypercall list + the xenstore name cache + at most ONE XenD request (or the XM
  *             directory) for the inactive and persistence/autostart part.
  */
@@ -205,9 +208,11 @@ int backend_name_of(XvHypervisor *h, int domid, const XvUuid *uuid, char **ret, 
         return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "Domain %d has no name in xenstore", domid);
 }
 
-/* Running domain by name: (id, uuid) from the cache, confirmed by the hypervisor. */
-static int running_by_name(XvHypervisor *h, const char *name, HcallDomainInfo *ret, XvError *error) {
-        for (int attempt = 0; attempt < 2; attempt++) {
+/* Running domain by name: (id, uuid) from the cache, confirmed by the hypervisor. With
+ * @refresh_on_miss, a name the cache does not know costs a fresh read of xenstore. */
+static int running_by_name(XvHypervisor *h, const char *name, bool refresh_on_miss, HcallDomainInfo *ret,
+                           XvError *error) {
+        for (int attempt = 0; attempt < (refresh_on_miss ? 2 : 1); attempt++) {
                 int id = -1, r;
 
                 {
@@ -396,6 +401,149 @@ bool backend_has_managed_save(XvHypervisor *h, const char *name) {
         return access(p, F_OK) == 0;
 }
 
+/* ---- the inactive-domain cache ---------------------------------------------------------------- */
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void inactive_clear_locked(XvHypervisor *h) {
+        for (size_t i = 0; i < h->n_inactive; i++) {
+                free(h->inactive[i].name);
+                sexpr_free(h->inactive[i].sxp);
+        }
+        h->inactive = mfree(h->inactive);
+        h->n_inactive = h->n_inactive_allocated = 0;
+}
+
+static void sexpr_copy_items(Sexpr *dst, const Sexpr *src) {
+        for (size_t i = 0; i < sexpr_n_items(src); i++) {
+                const Sexpr *c = sexpr_item(src, i);
+
+                if (sexpr_is_atom(c))
+                        (void) sexpr_add_atom(dst, sexpr_atom(c));
+                else
+                        sexpr_copy_items(sexpr_add_list(dst, NULL), c);
+        }
+}
+
+/* A deep copy: callers edit their Dom's expression (autostart), never the cached one. The
+ * recursion is bounded by SEXPR_DEPTH_MAX, which the parser enforced on @src. */
+static int sexpr_copy(const Sexpr *src, Sexpr **ret) {
+        _cleanup_(sexpr_freep) Sexpr *c = NULL;
+        int r;
+
+        if (!sexpr_is_list(src))
+                return -EINVAL;
+        r = sexpr_new_list(NULL, &c);
+        if (r < 0)
+                return r;
+        sexpr_copy_items(c, src);
+        r = sexpr_check(c);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+uint64_t backend_inactive_gen(XvHypervisor *h) {
+        LOCKED(&h->inactive_lock);
+
+        return h->inactive_gen;
+}
+
+void backend_inactive_invalidate(XvHypervisor *h) {
+        LOCKED(&h->inactive_lock);
+
+        h->inactive_gen++;
+        inactive_clear_locked(h);
+}
+
+/* Remembers XenD's description @sxp of an inactive domain, fetched when the generation was @gen.
+ * Running domains are not cached: the hypervisor answers for them. Best effort: nothing is
+ * stored on OOM or when the cache is full. */
+void backend_inactive_put(XvHypervisor *h, uint64_t gen, const Sexpr *sxp) {
+        _cleanup_(sexpr_freep) Sexpr *copy = NULL;
+        _cleanup_free_ char *name = NULL;
+        const char *n = sexpr_node(sxp, "domain/name"), *u = sexpr_node(sxp, "domain/uuid");
+        uint64_t stamp = now_usec();
+        XvUuid uuid;
+        int id;
+
+        if (!n || !u || uuid_parse(u, &uuid) < 0)
+                return;
+        if (sexpr_domain_id(sxp, &id) >= 0 && id >= 0)
+                return;
+        /* Copied before taking the lock: the lock is only ever held for list bookkeeping. */
+        if (sexpr_copy(sxp, &copy) < 0)
+                return;
+        name = strdup(n);
+        if (!name)
+                return;
+
+        LOCKED(&h->inactive_lock);
+        if (h->inactive_gen != gen)
+                return;
+        for (size_t i = 0; i < h->n_inactive; i++) {
+                Inactive *e = &h->inactive[i];
+
+                if (!uuid_equal(&e->uuid, &uuid) && !streq(e->name, name))
+                        continue;
+                free(e->name);
+                e->name = TAKE_PTR(name);
+                sexpr_free(e->sxp);
+                e->sxp = TAKE_PTR(copy);
+                e->uuid = uuid;
+                e->stamp = stamp;
+                return;
+        }
+        if (h->n_inactive >= BACKEND_INACTIVE_MAX)
+                return;
+        if (GREEDY_REALLOC(h->inactive, h->n_inactive_allocated, h->n_inactive + 1) < 0)
+                return;
+        h->inactive[h->n_inactive++] = (Inactive) {
+                .name = TAKE_PTR(name), .uuid = uuid, .sxp = TAKE_PTR(copy), .stamp = stamp,
+        };
+}
+
+/* Whether the cache holds inactive domain @uuid and will for a while yet (half the TTL): then
+ * refreshing it from a listing is not worth the copy. */
+static bool inactive_fresh(XvHypervisor *h, const XvUuid *uuid) {
+        uint64_t now = now_usec();
+
+        LOCKED(&h->inactive_lock);
+        for (size_t i = 0; i < h->n_inactive; i++)
+                if (uuid_equal(&h->inactive[i].uuid, uuid))
+                        return now - h->inactive[i].stamp < BACKEND_INACTIVE_TTL_USEC / 2;
+        return false;
+}
+
+/* A copy of the cached description of inactive domain @name or @uuid when it is younger than
+ * BACKEND_INACTIVE_TTL_USEC. -ENOENT on a miss (also for a domain that does not exist: that is
+ * asked of XenD every time, so a domain defined elsewhere is found at once). */
+static int inactive_get(XvHypervisor *h, const char *name, const XvUuid *uuid, Sexpr **ret) {
+        const Sexpr *found = NULL;
+        uint64_t now = now_usec();
+
+        LOCKED(&h->inactive_lock);
+        for (size_t i = 0; i < h->n_inactive; i++) {
+                const Inactive *e = &h->inactive[i];
+
+                if (uuid ? !uuid_equal(&e->uuid, uuid) : !streq(e->name, name))
+                        continue;
+                if (now - e->stamp < BACKEND_INACTIVE_TTL_USEC)
+                        found = e->sxp;
+                break;
+        }
+        if (!found)
+                return -ENOENT;
+        /* The copy is a few dozen small allocations: cheap next to the XenD round trip it saves. */
+        return sexpr_copy(found, ret);
+}
+
 /* ---- resolving a client's domain reference --------------------------------------------------- */
 
 static int no_domain(const HvDomainRef *ref, XvError *error) {
@@ -454,8 +602,22 @@ static int resolve_inactive(XvHypervisor *h, const char *name, const XvUuid *uui
                 _cleanup_(sexpr_freep) Sexpr *sxp = NULL;
                 char u[UUID_STRING_BUF];
                 Dom d = { .id = -1 };
+                uint64_t gen;
                 int id;
 
+                r = inactive_get(h, name, uuid, &sxp);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
+                        r = dom_from_sxp(sxp, &d, error);
+                        if (r < 0)
+                                return r;
+                        TAKE_PTR(sxp);
+                        *ret = d;
+                        return 0;
+                }
+
+                gen = backend_inactive_gen(h);
                 r = xend_domain_get(h->xend, uuid ? uuid_format(uuid, u) : name, &sxp, &e);
                 if (r < 0) {
                         if (e.code == XVP_ERR_NO_DOMAIN || r == -ENOENT) {
@@ -483,6 +645,7 @@ static int resolve_inactive(XvHypervisor *h, const char *name, const XvUuid *uui
                         return -ENOENT;
                 }
                 backend_track_managed(h, &d.uuid, true);
+                backend_inactive_put(h, gen, d.sxp);
                 *ret = d;
                 return 0;
         } else {
@@ -512,6 +675,34 @@ static int resolve_inactive(XvHypervisor *h, const char *name, const XvUuid *uui
         }
 }
 
+/* Inactive domain @name from the cache, when the hypervisor confirms that it is not running; a
+ * running domain of that UUID resolves as running. -ENOENT on a cache miss. */
+static int resolve_inactive_cached(XvHypervisor *h, const char *name, Dom *ret, XvError *error) {
+        _cleanup_(sexpr_freep) Sexpr *sxp = NULL;
+        HcallDomainInfo info;
+        Dom d = { .id = -1 };
+        int r;
+
+        r = inactive_get(h, name, NULL, &sxp);
+        if (r < 0)
+                return r;
+        r = dom_from_sxp(sxp, &d, error);
+        if (r < 0)
+                return r;
+        TAKE_PTR(sxp);
+        r = backend_running_by_uuid(h, &d.uuid, &info, error);
+        if (r >= 0) {
+                dom_done(&d);
+                return resolve_running(h, &info, name, ret, error);
+        }
+        if (r != -ENOENT) {
+                dom_done(&d);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
 int backend_resolve(XvHypervisor *h, const HvDomainRef *ref, Dom *ret, XvError *error) {
         HcallDomainInfo info;
         int r;
@@ -537,7 +728,19 @@ int backend_resolve(XvHypervisor *h, const HvDomainRef *ref, Dom *ret, XvError *
         }
 
         if (ref->name) {
-                r = running_by_name(h, ref->name, &info, error);
+                /* Inactive domains are the ones the running-name cache does not know: rather than
+                 * rereading xenstore for each, ask the inactive-domain cache and have the
+                 * hypervisor confirm by UUID that the domain is not running after all. */
+                r = running_by_name(h, ref->name, /* refresh_on_miss= */ false, &info, error);
+                if (r >= 0)
+                        return resolve_running(h, &info, ref->name, ret, error);
+                if (r != -ENOENT)
+                        return r;
+                r = resolve_inactive_cached(h, ref->name, ret, error);
+                if (r != -ENOENT)
+                        return r;
+
+                r = running_by_name(h, ref->name, /* refresh_on_miss= */ true, &info, error);
                 if (r >= 0)
                         return resolve_running(h, &info, ref->name, ret, error);
                 if (r != -ENOENT)
@@ -572,6 +775,7 @@ XvHypervisor *hypervisor_close(XvHypervisor *h) {
         xenstore_close(h->xs);
         hcall_close(h->hc);
         xs_domains_free(h->cache, h->n_cache);
+        inactive_clear_locked(h);
         free(h->tracks);
         for (size_t i = 0; i < h->n_queue; i++)
                 hv_domain_ref_done(&h->queue[i].ref);
@@ -585,6 +789,7 @@ XvHypervisor *hypervisor_close(XvHypervisor *h) {
         (void) pthread_mutex_destroy(&h->xend_lock);
         (void) pthread_mutex_destroy(&h->cache_lock);
         (void) pthread_mutex_destroy(&h->track_lock);
+        (void) pthread_mutex_destroy(&h->inactive_lock);
         (void) pthread_mutex_destroy(&h->event_lock);
         return mfree(h);
 }
@@ -611,6 +816,7 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
         (void) pthread_mutex_init(&h->xend_lock, NULL);
         (void) pthread_mutex_init(&h->cache_lock, NULL);
         (void) pthread_mutex_init(&h->track_lock, NULL);
+        (void) pthread_mutex_init(&h->inactive_lock, NULL);
         (void) pthread_mutex_init(&h->event_lock, NULL);
         h->read_only = config->read_only;
         h->xend_timeout_usec = config->xend_timeout_usec ?: XEND_TIMEOUT_DEFAULT_USEC;
@@ -1330,6 +1536,7 @@ int hypervisor_list_all_domains(XvHypervisor *h, unsigned flags, HvDomainSummary
         _cleanup_(xm_list_done) XmList xm = {};
         _cleanup_(list_ctx_done) ListCtx c = { .flags = flags };
         size_t n_running = 0;
+        uint64_t gen = 0;
         bool need_defs;
         int cfg = 0, r;
 
@@ -1348,9 +1555,10 @@ int hypervisor_list_all_domains(XvHypervisor *h, unsigned flags, HvDomainSummary
                 r = backend_xend(h, &cfg, error);
                 if (r < 0)
                         return r;
-                if (cfg >= XEND_CONFIG_VERSION_3_0_4)
+                if (cfg >= XEND_CONFIG_VERSION_3_0_4) {
+                        gen = backend_inactive_gen(h);
                         r = xend_list_domains_detail(h->xend, /* include_halted= */ true, &all, error);
-                else
+                } else
                         r = xm_dir_list(backend_xm(h), &xm.l, &xm.n, error);
                 if (r < 0)
                         return r;
@@ -1415,6 +1623,9 @@ int hypervisor_list_all_domains(XvHypervisor *h, unsigned flags, HvDomainSummary
                         if (sexpr_domain_id(x, &id) >= 0 && id >= 0)
                                 continue;
                         backend_track_managed(h, &s.ref.uuid, true);
+                        /* The listing has just paid for the details: lookups reuse them. */
+                        if (!inactive_fresh(h, &s.ref.uuid))
+                                backend_inactive_put(h, gen, x);
                         s.ref.name = strdup(name);
                         if (!s.ref.name) {
                                 r = -ENOMEM;

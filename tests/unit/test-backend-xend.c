@@ -28,6 +28,8 @@
 #include "xv-domain-xml.h"
 #include "xv-fileio.h"
 #include "xv-hypervisor.h"
+#include "xv-sexpr-domain.h"
+#include "xv-xend.h"
 
 static const char *builddir;
 
@@ -782,13 +784,339 @@ TEST(request_counts_are_constant) {
         ctl(&s, "xend delay 0");
         hv_domain_ref_done(&ref);
 
-        /* An inactive domain's info: exactly one request. */
+        /* An inactive domain's info: one request for the lookup (a change through xenvirt, here a
+         * define, has just dropped the inactive-domain cache), none for the info by UUID. */
+        {
+                _cleanup_(domain_def_freep) DomainDef *def = simple_def("halted2");
+
+                def->uuid.bytes[0] ^= 1;
+                ASSERT_OK(hypervisor_domain_define(h, def, NULL, NULL));
+        }
         before = xend_requests(&s);
         ref = lookup(h, "halted");
         ASSERT_OK(hypervisor_domain_get_info(h, &ref, &info, NULL));
         ASSERT_EQ(info.state, XVP_DOMAIN_SHUTOFF);
-        ASSERT_EQ(xend_requests(&s) - before, 2u);     /* lookup by name + info by UUID */
+        ASSERT_EQ(xend_requests(&s) - before, 1u);
         hv_domain_ref_done(&ref);
+        sandbox_down(&s);
+}
+
+/* ---- the inactive-domain cache ------------------------------------------------------------ */
+
+static HvDomainInfo info_of(XvHypervisor *h, const char *name) {
+        _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, name);
+        HvDomainInfo info;
+
+        ASSERT_OK(hypervisor_domain_get_info(h, &ref, &info, NULL));
+        return info;
+}
+
+static bool autostart_of(XvHypervisor *h, const char *name) {
+        _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, name);
+        bool a = false;
+
+        ASSERT_OK(hypervisor_domain_get_autostart(h, &ref, &a, NULL));
+        return a;
+}
+
+/* A change behind xenvirt's back: (re)defines @def through XenD directly (POST op=new). */
+static void xend_direct_new(Sandbox *s, const DomainDef *def) {
+        _cleanup_free_ char *sock = sb_path(s, "xend-socket"), *text = NULL;
+        XvError e = XV_ERROR_NULL;
+        Xend *x = NULL;
+
+        ASSERT_OK(xend_new(sock, NULL, 5 * 1000 * 1000, &x));
+        ASSERT_OK(sexpr_domain_from_def(def, s->cfg, &text, NULL));
+        if (xend_domain_new(x, text, NULL, &e) < 0)
+                test_fail(__FILE__, __LINE__, "op=new: %s", strnull(e.message));
+        xend_free(x);
+}
+
+static void xend_direct_delete(Sandbox *s, const char *name) {
+        _cleanup_free_ char *sock = sb_path(s, "xend-socket");
+        Xend *x = NULL;
+
+        ASSERT_OK(xend_new(sock, NULL, 5 * 1000 * 1000, &x));
+        ASSERT_OK(xend_domain_delete(x, name, NULL));
+        xend_free(x);
+}
+
+/* Lets the cache's entries expire (BACKEND_INACTIVE_TTL_USEC, 2 s). */
+static void past_ttl(void) {
+        usleep(2200 * 1000);
+}
+
+TEST(inactive_cache_saves_requests) {
+        _cleanup_(domain_def_freep) DomainDef *def = simple_def("idle");
+        Sandbox s;
+        XvHypervisor *h;
+        unsigned before;
+
+        sandbox_up(&s, 4);
+        h = hv_open(&s);
+        ASSERT_OK(hypervisor_domain_define(h, def, NULL, NULL));
+
+        /* The first lookup fetches the domain; everything after it within the TTL is free. */
+        before = xend_requests(&s);
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                ASSERT_EQ(xend_requests(&s) - before, 1u);
+        }
+        before = xend_requests(&s);
+        for (int i = 0; i < 20; i++) {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle"), by_uuid = {};
+                DomainDef *got = NULL;
+                HvDomainInfo info;
+                int st, reason;
+                bool b;
+
+                ASSERT_OK(hypervisor_lookup_by_uuid(h, &ref.uuid, &by_uuid, NULL));
+                ASSERT_STREQ(by_uuid.name, "idle");
+                ASSERT_EQ(by_uuid.id, -1);
+                ASSERT_OK(hypervisor_domain_get_info(h, &ref, &info, NULL));
+                ASSERT_EQ(info.state, XVP_DOMAIN_SHUTOFF);
+                ASSERT_EQ(info.memory_kib, 131072u);
+                ASSERT_EQ(info.max_memory_kib, 262144u);
+                ASSERT_EQ(info.nr_vcpus, 2u);
+                ASSERT_OK(hypervisor_domain_get_state(h, &ref, &st, &reason, NULL));
+                ASSERT_EQ(st, XVP_DOMAIN_SHUTOFF);
+                ASSERT_OK(hypervisor_domain_is_persistent(h, &ref, &b, NULL));
+                ASSERT_TRUE(b);
+                ASSERT_OK(hypervisor_domain_is_active(h, &ref, &b, NULL));
+                ASSERT_FALSE(b);
+                ASSERT_OK(hypervisor_domain_get_autostart(h, &ref, &b, NULL));
+                ASSERT_FALSE(b);
+                ASSERT_OK(hypervisor_domain_get_def(h, &ref, 0, &got, NULL));
+                ASSERT_EQ(got->memory_kib, 262144u);
+                domain_def_free(got);
+        }
+        ASSERT_EQ(xend_requests(&s) - before, 0u);
+
+        /* A domain nobody knows is asked of XenD every time (no negative caching). */
+        {
+                HvDomainRef none = {};
+                XvError e = XV_ERROR_NULL;
+
+                before = xend_requests(&s);
+                EXPECT_ERROR(hypervisor_lookup_by_name(h, "nosuch", &none, &e), e, XVP_ERR_NO_DOMAIN);
+                ASSERT_EQ(xend_requests(&s) - before, 1u);
+        }
+
+        /* A listing fills the cache for every inactive domain it returned. */
+        ASSERT_EQ(list_cost(&s, 0), 1u);
+        before = xend_requests(&s);
+        ASSERT_EQ(info_of(h, "idle").memory_kib, 131072u);
+        ASSERT_EQ(xend_requests(&s) - before, 0u);
+        sandbox_down(&s);
+}
+
+TEST(inactive_cache_never_stale_after_own_changes) {
+        _cleanup_(domain_def_freep) DomainDef *def = simple_def("idle");
+        Sandbox s;
+        XvHypervisor *h;
+
+        sandbox_up(&s, 4);
+        h = hv_open(&s);
+        ASSERT_OK(hypervisor_domain_define(h, def, NULL, NULL));
+        ASSERT_EQ(info_of(h, "idle").memory_kib, 131072u);
+
+        /* Each change is visible to the very next read, well within the TTL. */
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                ASSERT_OK(hypervisor_domain_set_memory(h, &ref, 65536, HV_AFFECT_CONFIG, NULL));
+        }
+        ASSERT_EQ(info_of(h, "idle").memory_kib, 65536u);
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                ASSERT_OK(hypervisor_domain_set_memory(h, &ref, 200000, HV_AFFECT_CONFIG | HV_MEM_MAXIMUM, NULL));
+        }
+        ASSERT_EQ(info_of(h, "idle").max_memory_kib, 200704u);
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                ASSERT_OK(hypervisor_domain_set_vcpus(h, &ref, 1, HV_AFFECT_CONFIG, NULL));
+        }
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+                int n = 0;
+
+                ASSERT_OK(hypervisor_domain_get_vcpus_flags(h, &ref, HV_AFFECT_CONFIG, &n, NULL));
+                ASSERT_EQ(n, 1);
+        }
+
+        ASSERT_FALSE(autostart_of(h, "idle"));
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                ASSERT_OK(hypervisor_domain_set_autostart(h, &ref, true, NULL));
+        }
+        ASSERT_TRUE(autostart_of(h, "idle"));
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                ASSERT_OK(hypervisor_domain_set_autostart(h, &ref, false, NULL));
+        }
+        ASSERT_FALSE(autostart_of(h, "idle"));
+
+        /* A new version of the definition (same UUID, as virsh define of an edited dumpxml). */
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                def->uuid = ref.uuid;
+                def->has_uuid = true;
+        }
+        def->memory_kib = 524288;
+        def->current_memory_kib = 393216;
+        ASSERT_OK(hypervisor_domain_define(h, def, NULL, NULL));
+        ASSERT_EQ(info_of(h, "idle").memory_kib, 393216u);
+        ASSERT_EQ(info_of(h, "idle").max_memory_kib, 524288u);
+
+        /* Started, it is running at once; destroyed, it is inactive again with its definition. */
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle"), run = {}, again = {};
+
+                ASSERT_OK(hypervisor_domain_create(h, &ref, 0, &run, NULL));
+                again = lookup(h, "idle");
+                ASSERT_TRUE(again.id > 0);
+                ASSERT_EQ(state_of(h, &ref, NULL), XVP_DOMAIN_RUNNING);
+                ASSERT_OK(hypervisor_domain_destroy(h, &again, 0, NULL));
+        }
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                ASSERT_EQ(ref.id, -1);
+                ASSERT_EQ(state_of(h, &ref, NULL), XVP_DOMAIN_SHUTOFF);
+                ASSERT_EQ(info_of(h, "idle").memory_kib, 393216u);
+        }
+
+        /* Undefined, it is gone at once. */
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle"), none = {};
+                XvError e = XV_ERROR_NULL;
+
+                ASSERT_OK(hypervisor_domain_undefine(h, &ref, 0, NULL));
+                EXPECT_ERROR(hypervisor_lookup_by_name(h, "idle", &none, &e), e, XVP_ERR_NO_DOMAIN);
+                EXPECT_ERROR(hypervisor_lookup_by_uuid(h, &ref.uuid, &none, &e), e, XVP_ERR_NO_DOMAIN);
+        }
+        sandbox_down(&s);
+}
+
+TEST(inactive_cache_sees_other_tools_after_ttl) {
+        _cleanup_(domain_def_freep) DomainDef *def = simple_def("idle"), *other = simple_def("elsewhere");
+        Sandbox s;
+        XvHypervisor *h;
+
+        sandbox_up(&s, 4);
+        h = hv_open(&s);
+        ASSERT_OK(hypervisor_domain_define(h, def, NULL, NULL));
+        ASSERT_EQ(info_of(h, "idle").memory_kib, 131072u);
+
+        /* Redefined behind xenvirt's back: the cached answer may last until the TTL runs out. */
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                def->uuid = ref.uuid;
+                def->has_uuid = true;
+        }
+        def->current_memory_kib = 98304;
+        xend_direct_new(&s, def);
+        past_ttl();
+        ASSERT_EQ(info_of(h, "idle").memory_kib, 98304u);
+
+        /* Defined elsewhere: found at once (unknown names are always asked). */
+        other->uuid.bytes[0] ^= 1;
+        xend_direct_new(&s, other);
+        ASSERT_EQ(info_of(h, "elsewhere").state, XVP_DOMAIN_SHUTOFF);
+
+        /* Deleted elsewhere: gone after the TTL. */
+        xend_direct_delete(&s, "elsewhere");
+        past_ttl();
+        {
+                HvDomainRef none = {};
+                XvError e = XV_ERROR_NULL;
+
+                EXPECT_ERROR(hypervisor_lookup_by_name(h, "elsewhere", &none, &e), e, XVP_ERR_NO_DOMAIN);
+        }
+
+        /* Started and stopped by another tool: running at once (the hypervisor is asked first),
+         * inactive again once it is gone, with no watch event processed in between. */
+        ASSERT_EQ(info_of(h, "idle").state, XVP_DOMAIN_SHUTOFF);
+        {
+                _cleanup_free_ char *sock = sb_path(&s, "xend-socket");
+                Xend *x = NULL;
+
+                ASSERT_OK(xend_new(sock, NULL, 5 * 1000 * 1000, &x));
+                ASSERT_OK(xend_domain_start(x, "idle", NULL));
+                {
+                        _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                        ASSERT_TRUE(ref.id > 0);
+                        ASSERT_EQ(state_of(h, &ref, NULL), XVP_DOMAIN_RUNNING);
+                }
+                ASSERT_OK(xend_domain_destroy(x, "idle", NULL));
+                xend_free(x);
+        }
+        {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                ASSERT_EQ(ref.id, -1);
+                ASSERT_EQ(state_of(h, &ref, NULL), XVP_DOMAIN_SHUTOFF);
+                ASSERT_EQ(info_of(h, "idle").memory_kib, 98304u);
+        }
+        sandbox_down(&s);
+}
+
+typedef struct Hammer {
+        XvHypervisor *h;
+        int failures;
+} Hammer;
+
+static void *hammer(void *p) {
+        Hammer *c = p;
+
+        for (int i = 0; i < 200; i++) {
+                HvDomainRef ref = {};
+                HvDomainInfo info;
+
+                if (hypervisor_lookup_by_name(c->h, "idle", &ref, NULL) < 0 ||
+                    hypervisor_domain_get_info(c->h, &ref, &info, NULL) < 0 || info.state != XVP_DOMAIN_SHUTOFF)
+                        c->failures++;
+                hv_domain_ref_done(&ref);
+        }
+        return NULL;
+}
+
+/* Readers on several threads while another one keeps changing the domain (for the sanitizers):
+ * the last change is what everybody reads afterwards. */
+TEST(inactive_cache_concurrent) {
+        _cleanup_(domain_def_freep) DomainDef *def = simple_def("idle");
+        Sandbox s;
+        XvHypervisor *h;
+        pthread_t t[4];
+        Hammer c[4];
+
+        sandbox_up(&s, 4);
+        h = hv_open(&s);
+        ASSERT_OK(hypervisor_domain_define(h, def, NULL, NULL));
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                c[i] = (Hammer) { .h = h };
+                ASSERT_EQ(pthread_create(&t[i], NULL, hammer, &c[i]), 0);
+        }
+        for (int i = 0; i < 20; i++) {
+                _cleanup_(hv_domain_ref_done) HvDomainRef ref = lookup(h, "idle");
+
+                ASSERT_OK(hypervisor_domain_set_memory(h, &ref, 65536 + 1024 * (uint64_t) i, HV_AFFECT_CONFIG,
+                                                       NULL));
+                ASSERT_EQ(info_of(h, "idle").memory_kib, 65536 + 1024 * (uint64_t) i);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                ASSERT_EQ(pthread_join(t[i], NULL), 0);
+                ASSERT_EQ(c[i].failures, 0);
+        }
+        ASSERT_EQ(info_of(h, "idle").memory_kib, 65536u + 1024 * 19);
         sandbox_down(&s);
 }
 
