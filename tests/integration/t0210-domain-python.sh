@@ -154,8 +154,10 @@ test_expect_success 'shutdown stops it' '
 	c = libvirt.open(URI)
 	d = c.lookupByName("py-pv")
 	d.shutdown()
-	assert eventually(lambda: d.info()[0] == libvirt.VIR_DOMAIN_SHUTOFF), d.info()
-	assert d.isActive() == 0
+	# The guest shuts down, then its on_poweroff action (destroy) reaps it: wait for both, since
+	# Xen holds a shut-down domain (still active, with its id) until it is destroyed.
+	assert eventually(lambda: d.info()[0] == libvirt.VIR_DOMAIN_SHUTOFF and d.isActive() == 0), \
+		(d.info(), d.isActive())
 	c.close()
 	EOF
 '
