@@ -13,13 +13,9 @@
 #include <string.h>
 
 #include "xv-domain-xml.h"
+#include "xv-native.h"
 #include "xv-sexpr-domain.h"
-#include "xv-sexpr.h"
-#include "xv-xm-domain.h"
 #include "xvd-proc.h"
-
-#define NATIVE_FORMAT_SXPR "xen-sxpr"
-#define NATIVE_FORMAT_XM   "xen-xm"
 
 /* The xend config format version of the host. While XenD cannot be reached the backend reports 0;
  * the conversion then uses the newest format (3.1.0), which is what a current XenD speaks. */
@@ -37,10 +33,17 @@ static int native_config_version(Manager *m, XvError *error) {
         return v;
 }
 
-static int check_native_format(const char *format, XvError *error) {
-        if (!streq(format, NATIVE_FORMAT_SXPR) && !streq(format, NATIVE_FORMAT_XM))
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "unsupported config type %s", format);
-        return 0;
+/* What both directions check first: no flags, a known format; returns the version to use. */
+static int native_prepare(Manager *m, unsigned flags, const char *format, XvError *error) {
+        int r;
+
+        r = proc_check_flags(flags, 0, error);
+        if (r < 0)
+                return r;
+        r = native_check_format(format, error);
+        if (r < 0)
+                return r;
+        return native_config_version(m, error);
 }
 
 int proc_connect_domain_xml_from_native(Manager *m, Client *c, const xvp_connect_domain_xml_from_native_args *args,
@@ -49,29 +52,11 @@ int proc_connect_domain_xml_from_native(Manager *m, Client *c, const xvp_connect
         _cleanup_free_ char *xml = NULL;
         int version, r;
 
-        r = proc_check_flags(args->flags, 0, error);
-        if (r < 0)
-                return r;
-        r = check_native_format(args->native_format, error);
-        if (r < 0)
-                return r;
-
-        version = native_config_version(m, error);
+        version = native_prepare(m, args->flags, args->native_format, error);
         if (version < 0)
                 return version;
 
-        if (streq(args->native_format, NATIVE_FORMAT_SXPR)) {
-                _cleanup_(sexpr_freep) Sexpr *sxp = NULL;
-                SexprDomainOptions opts = SEXPR_DOMAIN_OPTIONS_INIT(version);
-
-                r = sexpr_parse(args->native_config, strlen(args->native_config), &sxp, error);
-                if (r < 0)
-                        return r;
-
-                /* A configuration, not a running domain: no console ptys, no VNC port. */
-                r = sexpr_domain_to_def(sxp, &opts, &def, error);
-        } else
-                r = xm_domain_parse_text(args->native_config, version, &def, error);
+        r = native_parse(args->native_format, args->native_config, version, &def, error);
         if (r < 0)
                 return r;
 
@@ -89,14 +74,7 @@ int proc_connect_domain_xml_to_native(Manager *m, Client *c, const xvp_connect_d
         _cleanup_free_ char *text = NULL;
         int version, r;
 
-        r = proc_check_flags(args->flags, 0, error);
-        if (r < 0)
-                return r;
-        r = check_native_format(args->native_format, error);
-        if (r < 0)
-                return r;
-
-        version = native_config_version(m, error);
+        version = native_prepare(m, args->flags, args->native_format, error);
         if (version < 0)
                 return version;
 
@@ -104,10 +82,7 @@ int proc_connect_domain_xml_to_native(Manager *m, Client *c, const xvp_connect_d
         if (r < 0)
                 return r;
 
-        if (streq(args->native_format, NATIVE_FORMAT_SXPR))
-                r = sexpr_domain_from_def(def, version, &text, error);
-        else
-                r = xm_domain_format_text(def, version, &text, error);
+        r = native_format(args->native_format, def, version, &text, error);
         if (r < 0)
                 return r;
 

@@ -17,9 +17,7 @@
 #include "xv-domain-xml.h"
 #include "xv-fileio.h"
 #include "xv-parse-util.h"
-#include "xv-sexpr-domain.h"
-#include "xv-sexpr.h"
-#include "xv-xm-domain.h"
+#include "xv-native.h"
 
 #define CONVERT_INPUT_MAX (4 * 1024 * 1024)
 
@@ -52,29 +50,13 @@ static int read_input(const char *path, char **ret) {
 static int parse(const char *format, const char *text, int version, DomainDef **ret, XvError *error) {
         if (streq(format, "domain-xml"))
                 return domain_def_parse_xml(text, ret, error);
-        if (streq(format, "xen-xm"))
-                return xm_domain_parse_text(text, version, ret, error);
-        if (streq(format, "xen-sxpr")) {
-                _cleanup_(sexpr_freep) Sexpr *s = NULL;
-                SexprDomainOptions opts = SEXPR_DOMAIN_OPTIONS_INIT(version);
-                int r;
-
-                r = sexpr_parse(text, strlen(text), &s, error);
-                if (r < 0)
-                        return r;
-                return sexpr_domain_to_def(s, &opts, ret, error);
-        }
-        return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unknown format '%s'", format);
+        return native_parse(format, text, version, ret, error);
 }
 
 static int format(const char *format, const DomainDef *def, int version, char **ret, XvError *error) {
         if (streq(format, "domain-xml"))
                 return domain_def_format_xml(def, DOMAIN_XML_SECURE, ret, error);
-        if (streq(format, "xen-xm"))
-                return xm_domain_format_text(def, version, ret, error);
-        if (streq(format, "xen-sxpr"))
-                return sexpr_domain_from_def(def, version, ret, error);
-        return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unknown format '%s'", format);
+        return native_format(format, def, version, ret, error);
 }
 
 int main(int argc, char *argv[]) {

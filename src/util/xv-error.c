@@ -165,6 +165,33 @@ int xv_error_set_errnof(XvError *e, int r, const char *format, ...) {
         return r;
 }
 
+int xv_error_set_full(XvError *e, int r, xvp_error_code code, xvp_error_domain domain,
+                      const char *format, ...) {
+        va_list ap;
+
+        if (!e || xv_error_is_set(e))
+                return r;
+        va_start(ap, format);
+        (void) xv_error_setv(e, code, format, ap);
+        va_end(ap);
+        return xv_error_domain(e, domain, r);
+}
+
+int xv_error_set_errno_full(XvError *e, int r, xvp_error_code code, xvp_error_domain domain,
+                            const char *format, ...) {
+        _cleanup_free_ char *m = NULL;
+        va_list ap;
+
+        if (!e || xv_error_is_set(e))
+                return r;
+        va_start(ap, format);
+        if (vasprintf(&m, format, ap) < 0)
+                m = NULL;
+        va_end(ap);
+        (void) xv_error_setf(e, code, "%s: %s", strnull(m), strerror(-r));
+        return xv_error_domain(e, domain, r);
+}
+
 int xv_error_domain(XvError *e, xvp_error_domain domain, int r) {
         if (xv_error_is_set(e) && e->domain == XVP_FROM_NONE)
                 e->domain = domain;

@@ -27,6 +27,13 @@ int xv_error_setv(XvError *e, xvp_error_code code, const char *format, va_list a
  * (which must be negative). The code is derived from the errno. */
 int xv_error_set_errnof(XvError *e, int r, const char *format, ...) _printf_(3, 4);
 
+/* The channel helpers' forms: set @code in @domain (unless an error is set already) and return @r
+ * unchanged; the _errno variant appends ": strerror(-r)" to the message. */
+int xv_error_set_full(XvError *e, int r, xvp_error_code code, xvp_error_domain domain,
+                      const char *format, ...) _printf_(5, 6);
+int xv_error_set_errno_full(XvError *e, int r, xvp_error_code code, xvp_error_domain domain,
+                            const char *format, ...) _printf_(5, 6);
+
 /* Sets the domain of an error that is already set and has none yet; returns @r unchanged so that
  * it can wrap a call: return xv_error_domain(e, XVP_FROM_XEND, r). */
 int xv_error_domain(XvError *e, xvp_error_domain domain, int r);

@@ -35,33 +35,9 @@ static void logger_progress(struct xentoollog_logger *logger, const char *contex
 static void logger_destroy(struct xentoollog_logger *logger) {
 }
 
-/* Sets @error (code, "<call>: strerror", domain xen) and returns @r. */
-static int hcall_error(XvError *error, int r, xvp_error_code code, const char *format, ...) _printf_(4, 5);
-static int hcall_error(XvError *error, int r, xvp_error_code code, const char *format, ...) {
-        _cleanup_free_ char *m = NULL;
-        va_list ap;
-
-        if (!error || xv_error_is_set(error))
-                return r;
-        va_start(ap, format);
-        if (vasprintf(&m, format, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        (void) xv_error_setf(error, code, "%s: %s", strnull(m), strerror(-r));
-        return xv_error_domain(error, XVP_FROM_XEN, r);
-}
-
-static int hcall_errorf(XvError *error, int r, xvp_error_code code, const char *format, ...) _printf_(4, 5);
-static int hcall_errorf(XvError *error, int r, xvp_error_code code, const char *format, ...) {
-        va_list ap;
-
-        if (!error || xv_error_is_set(error))
-                return r;
-        va_start(ap, format);
-        (void) xv_error_setv(error, code, format, ap);
-        va_end(ap);
-        return xv_error_domain(error, XVP_FROM_XEN, r);
-}
+/* Errors of this channel: error domain XVP_FROM_XEN; the first form appends strerror(-r). */
+#define hcall_error(error, r, code, ...) xv_error_set_errno_full(error, r, code, XVP_FROM_XEN, __VA_ARGS__)
+#define hcall_errorf(error, r, code, ...) xv_error_set_full(error, r, code, XVP_FROM_XEN, __VA_ARGS__)
 
 static int errno_or_eio(void) {
         return errno > 0 ? -errno : -EIO;

@@ -82,34 +82,9 @@ static int conn_new(XsConn **ret) {
         return 0;
 }
 
-/* Sets @error (code, message with strerror, domain xenstore) and returns @r. */
-static int channel_error(XvError *error, int r, xvp_error_code code, const char *format, ...) _printf_(4, 5);
-static int channel_error(XvError *error, int r, xvp_error_code code, const char *format, ...) {
-        _cleanup_free_ char *m = NULL;
-        va_list ap;
-
-        if (!error || xv_error_is_set(error))
-                return r;
-        va_start(ap, format);
-        if (vasprintf(&m, format, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        (void) xv_error_setf(error, code, "%s: %s", strnull(m), strerror(-r));
-        return xv_error_domain(error, XVP_FROM_XENSTORE, r);
-}
-
-/* Like channel_error() without the strerror() part. */
-static int channel_errorf(XvError *error, int r, xvp_error_code code, const char *format, ...) _printf_(4, 5);
-static int channel_errorf(XvError *error, int r, xvp_error_code code, const char *format, ...) {
-        va_list ap;
-
-        if (!error || xv_error_is_set(error))
-                return r;
-        va_start(ap, format);
-        (void) xv_error_setv(error, code, format, ap);
-        va_end(ap);
-        return xv_error_domain(error, XVP_FROM_XENSTORE, r);
-}
+/* Errors of this channel: error domain XVP_FROM_XENSTORE; the first form appends strerror(-r). */
+#define channel_error(error, r, code, ...) xv_error_set_errno_full(error, r, code, XVP_FROM_XENSTORE, __VA_ARGS__)
+#define channel_errorf(error, r, code, ...) xv_error_set_full(error, r, code, XVP_FROM_XENSTORE, __VA_ARGS__)
 
 /* The errnos libxenstore reports when the connection itself is gone (EBADF: its reader thread
  * closed the socket; EINVAL is not here because xenstored also uses it for bad requests). */

@@ -92,6 +92,27 @@ TEST(error_set_errno_appends_strerror) {
         ASSERT_STREQ(moved.message, "Cannot open '/etc/xen/vm': Permission denied");
 }
 
+TEST(error_set_full_keeps_domain_and_first_error) {
+        _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL, f = XV_ERROR_NULL;
+
+        ASSERT_EQ(xv_error_set_errno_full(&e, -ENOENT, XVP_ERR_NO_XENSTORE, XVP_FROM_XENSTORE,
+                                          "Cannot read '%s'", "/local/domain"), -ENOENT);
+        ASSERT_EQ(e.code, XVP_ERR_NO_XENSTORE);
+        ASSERT_EQ(e.domain, XVP_FROM_XENSTORE);
+        ASSERT_STREQ(e.message, "Cannot read '/local/domain': No such file or directory");
+
+        /* A later error changes neither the message nor the domain, and r passes through. */
+        ASSERT_EQ(xv_error_set_full(&e, -EIO, XVP_ERR_XEN_CALL, XVP_FROM_XEN, "later"), -EIO);
+        ASSERT_EQ(e.domain, XVP_FROM_XENSTORE);
+        ASSERT_STREQ(e.message, "Cannot read '/local/domain': No such file or directory");
+
+        ASSERT_EQ(xv_error_set_full(&f, -EPERM, XVP_ERR_XEN_CALL, XVP_FROM_XEN, "%s failed", "xc_domain_pause"),
+                  -EPERM);
+        ASSERT_EQ(f.domain, XVP_FROM_XEN);
+        ASSERT_STREQ(f.message, "xc_domain_pause failed");
+        ASSERT_EQ(xv_error_set_full(NULL, -EPERM, XVP_ERR_XEN_CALL, XVP_FROM_XEN, "x"), -EPERM);
+}
+
 TEST(parse_numbers_strictly) {
         uint64_t u;
         int64_t i;
