@@ -391,7 +391,7 @@ static int parse_disk(const Sexpr *dev, DomainDef *def, bool hvm, int version, X
                         *suffix = '\0';
                 }
         }
-        if (isempty(target) || strchr(target, ':') || strlen(target) > DOMAIN_NAME_MAX)
+        if (strlen(target) > DOMAIN_NAME_MAX || !xen_disk_target_valid(target))
                 return bad_sexpr(error, "Invalid disk device name '%s'", dst);
         disk->dst = TAKE_PTR(target);
         disk->bus = disk_bus_from_dst(disk->dst);
@@ -1193,8 +1193,9 @@ static int build_disk(Sexpr *parent, const DomainDisk *disk, bool hvm, int versi
 
         if (isempty(dst))
                 return xv_error_setf(error, XVP_ERR_NO_TARGET, "Disk without a target device");
-        /* xend reads a colon as the start of the ":disk"/":cdrom" kind. */
-        if (strchr(dst, ':'))
+        /* xend reads a colon as the start of the ":disk"/":cdrom" kind, and "ioemu:" as a prefix:
+         * only real device names come back the same. */
+        if (!xen_disk_target_valid(dst))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Invalid disk target '%s'", dst);
         if (disk->transient)
                 return unsupported(error, "transient disks not supported yet");

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
@@ -135,4 +136,22 @@ int xen_domain_add_hvm_console(DomainDef *def) {
         /* A copy of the port, its number included (libvirt's formatter did the same). */
         c->target_type = DOMAIN_CHR_TARGET_SERIAL;
         return 0;
+}
+
+bool xen_disk_target_valid(const char *dst) {
+        static const char * const prefixes[] = { "xvd", "hd", "sd", "vd", "fd", "ubd" };
+
+        if (!dst)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+                size_t l = strlen(prefixes[i]);
+
+                if (strncmp(dst, prefixes[i], l) != 0 || !islower((unsigned char) dst[l]))
+                        continue;
+                for (const char *p = dst + l; *p; p++)
+                        if (!islower((unsigned char) *p) && !isdigit((unsigned char) *p))
+                                return false;
+                return true;
+        }
+        return false;
 }

@@ -48,3 +48,9 @@ int xen_domain_add_pv_console(DomainDef *def, const char *tty);
 /* An HVM guest's console is its first serial port: appends a copy of serials[0], port number
  * included, as a <console target type='serial'>. Nothing when there is no serial port. */
 int xen_domain_add_hvm_console(DomainDef *def);
+
+/* Whether @dst names a guest disk device Xen understands: one of the Linux device prefixes fd, hd,
+ * sd, vd, xvd or ubd, then a letter (the disk), then letters or digits (more disk letters and a
+ * partition). Anything else, e.g. "ioemu" or "disk", would collide with the "ioemu:" prefix and
+ * the ":disk"/":cdrom" suffixes xend adds to device names, and could not come back the same. */
+bool xen_disk_target_valid(const char *dst);

@@ -597,6 +597,8 @@ static int parse_disk(const char *spec, bool hvm, int version, DomainDisk *ret, 
         }
         if (isempty(dst))
                 return conf_error(error, "disk '%s' has no target device", spec);
+        if (!xen_disk_target_valid(dst))
+                return conf_error(error, "disk '%s' has an invalid target device '%s'", spec, dst);
 
         if (strncmp(dst, "xvd", 3) == 0 || !hvm)
                 disk.bus = DOMAIN_DISK_BUS_XEN;

@@ -10,6 +10,7 @@
 #include "xv-error.h"
 #include "xv-fileio.h"
 #include "xv-xm-domain.h"
+#include "xv-xen-domain.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers */
@@ -253,6 +254,28 @@ TEST(hvm_floppies) {
         ASSERT_OK(xm_domain_parse_text(text, 4, &b, &error));
         ASSERT_EQ(b->n_disks, 1u);
         ASSERT_STREQ(b->disks[0].src, "/root/fd.img");
+}
+
+TEST(disk_targets_are_device_names) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        XvError error = XV_ERROR_NULL;
+
+        /* "ioemu" and "disk" would collide with xend's "ioemu:" prefix and ":disk" suffix. */
+        ASSERT_TRUE(xen_disk_target_valid("xvda"));
+        ASSERT_TRUE(xen_disk_target_valid("hdc"));
+        ASSERT_TRUE(xen_disk_target_valid("sda1"));
+        ASSERT_TRUE(xen_disk_target_valid("xvdaa12"));
+        ASSERT_FALSE(xen_disk_target_valid("ioemu"));
+        ASSERT_FALSE(xen_disk_target_valid("disk"));
+        ASSERT_FALSE(xen_disk_target_valid("xvd"));
+        ASSERT_FALSE(xen_disk_target_valid("hd1"));
+        ASSERT_FALSE(xen_disk_target_valid("xvda/b"));
+        ASSERT_FALSE(xen_disk_target_valid(NULL));
+
+        ASSERT_LT(xm_domain_parse_text(PV_BASE "disk = [ 'phy:/dev/vg/a,ioemu,w' ]\n", 4, &def, &error), 0);
+        ASSERT_NULL(def);
+        ASSERT_STREQ(error.message, "disk 'phy:/dev/vg/a,ioemu,w' has an invalid target device 'ioemu'");
+        xv_error_done(&error);
 }
 
 TEST(nics) {
