@@ -37,13 +37,14 @@ build() {
 build "$top/build-ci" --enable-werror || status=1
 build "$top/build-ci-asan" --enable-sanitizers || status=1
 
-# The libFuzzer build: every fuzz target runs for a short while from its corpus (make fuzz).
-if command -v clang >/dev/null 2>&1 && [ "${XV_FUZZ_SECONDS:-15}" != 0 ]; then
-        echo "== fuzz build (clang, libFuzzer, ${XV_FUZZ_SECONDS:-15}s per target)"
+# The libFuzzer build: every fuzz target runs XV_FUZZ_RUNS inputs from a fixed seed on top of its
+# corpus (make fuzz), the same inputs on every machine.
+if command -v clang >/dev/null 2>&1 && [ "${XV_FUZZ_RUNS:-50000}" != 0 ]; then
+        echo "== fuzz build (clang, libFuzzer, ${XV_FUZZ_RUNS:-50000} runs per target, seed 1)"
         rm -rf "$top/build-ci-fuzz" && mkdir -p "$top/build-ci-fuzz" && (
                 cd "$top/build-ci-fuzz" &&
                 "$top/configure" CC=clang --enable-fuzzing >configure.out 2>&1 &&
-                make -j"$jobs" fuzz FUZZ_SECONDS="${XV_FUZZ_SECONDS:-15}" >fuzz.out 2>&1
+                make -j"$jobs" fuzz FUZZ_RUNS="${XV_FUZZ_RUNS:-50000}" FUZZ_SEED=1 >fuzz.out 2>&1
         ) || {
                 tail -40 "$top/build-ci-fuzz/fuzz.out" 2>/dev/null || cat "$top/build-ci-fuzz/configure.out"
                 echo "fuzzing failed"
