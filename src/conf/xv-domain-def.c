@@ -588,16 +588,6 @@ int domain_def_validate(const DomainDef *def, XvError *error) {
         return 0;
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
-
 int domain_mac_parse(const char *s, uint8_t ret[static 6]) {
         uint8_t mac[6];
         const char *p = s;
@@ -609,11 +599,11 @@ int domain_mac_parse(const char *s, uint8_t ret[static 6]) {
         for (size_t i = 0; i < 6; i++) {
                 int a, b;
 
-                a = unhex(*p);
+                a = unhexchar(*p);
                 if (a < 0)
                         return -EINVAL;
                 p++;
-                b = unhex(*p);
+                b = unhexchar(*p);
                 if (b >= 0) {
                         a = a * 16 + b;
                         p++;

@@ -149,6 +149,16 @@ int parse_scaled(uint64_t value, const char *unit, uint64_t default_unit, uint64
         return 0;
 }
 
+int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -EINVAL;
+}
+
 int parse_boolean(const char *s) {
         if (!s)
                 return -EINVAL;

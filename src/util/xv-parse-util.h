@@ -34,5 +34,8 @@ int parse_u64_prefix(const char *s, uint64_t *ret, const char **ret_end);
  * bytes. Overflow is -ERANGE, an unknown unit -EINVAL. */
 int parse_scaled(uint64_t value, const char *unit, uint64_t default_unit, uint64_t *ret_bytes);
 
+/* The value of one hexadecimal digit (either case), or -EINVAL. */
+int unhexchar(char c);
+
 /* "yes"/"no", "on"/"off", "1"/"0", "true"/"false". */
 int parse_boolean(const char *s);

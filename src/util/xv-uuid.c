@@ -5,16 +5,7 @@
 #include <sys/random.h>
 
 #include "xv-uuid.h"
-
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
+#include "xv-parse-util.h"
 
 int uuid_parse(const char *s, XvUuid *ret) {
         XvUuid u;
@@ -30,10 +21,10 @@ int uuid_parse(const char *s, XvUuid *ret) {
 
                 if (*s == '-' && i > 0)
                         s++;
-                hi = unhex(s[0]);
+                hi = unhexchar(s[0]);
                 if (hi < 0)
                         return -EINVAL;
-                lo = unhex(s[1]);
+                lo = unhexchar(s[1]);
                 if (lo < 0)
                         return -EINVAL;
                 u.bytes[i++] = (uint8_t) (hi << 4 | lo);

@@ -716,16 +716,6 @@ static bool body_is_xend_err(const XendReply *reply) {
                 (p + 9 == end || is_blank(p[9]) || p[9] == '(' || p[9] == ')' || p[9] == '\'' || p[9] == '"');
 }
 
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* The domain named in "/xend/domain/<d>[?...]", decoded for the message; NULL when @path is not a
  * domain path. */
 static char *domain_from_path(const char *path) {
@@ -744,8 +734,8 @@ static char *domain_from_path(const char *path) {
         if (!t)
                 return NULL;
         for (size_t i = 0; i < n; i++) {
-                int hi = i + 2 < n && s[i] == '%' ? hex_value(s[i + 1]) : -1,
-                    lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+                int hi = i + 2 < n && s[i] == '%' ? unhexchar(s[i + 1]) : -1,
+                    lo = hi >= 0 ? unhexchar(s[i + 2]) : -1;
 
                 if (lo >= 0) {
                         t[m++] = (char) (hi << 4 | lo);

@@ -185,16 +185,6 @@ static void skip_space_in_list(Parser *ps) {
         }
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static int parse_string(Parser *ps, char **ret) {
         _cleanup_(strbuf_done) StrBuf b = STRBUF_INIT;
         unsigned start_line = ps->line;
@@ -270,7 +260,7 @@ static int parse_string(Parser *ps, char **ret) {
                 case 'f': strbuf_appendc(&b, '\f'); ps->p++; continue;
                 case 'v': strbuf_appendc(&b, '\v'); ps->p++; continue;
                 case 'x': {
-                        int hi = hexval(ps->p[1]), lo = hi < 0 ? -1 : hexval(ps->p[2]);
+                        int hi = unhexchar(ps->p[1]), lo = hi < 0 ? -1 : unhexchar(ps->p[2]);
 
                         if (hi < 0 || lo < 0)
                                 return parser_error(ps, ps->line, "invalid \\x escape in string");
@@ -318,13 +308,13 @@ static int parse_int(Parser *ps, long long *ret) {
 
         if (ps->p[0] == '0' && (ps->p[1] == 'x' || ps->p[1] == 'X')) {
                 ps->p += 2;
-                if (hexval(*ps->p) < 0)
+                if (unhexchar(*ps->p) < 0)
                         return parser_error(ps, ps->line, "invalid integer '%.*s'",
                                             (int) (ps->p - start), start);
-                for (; hexval(*ps->p) >= 0; ps->p++) {
+                for (; unhexchar(*ps->p) >= 0; ps->p++) {
                         if (v > (ULLONG_MAX >> 4))
                                 return parser_error(ps, ps->line, "integer out of range");
-                        v = v * 16 + (unsigned) hexval(*ps->p);
+                        v = v * 16 + (unsigned) unhexchar(*ps->p);
                 }
         } else {
                 if (!isdigit((unsigned char) *ps->p))

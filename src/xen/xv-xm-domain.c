@@ -858,16 +858,6 @@ static int parse_vifs(const XmConfig *c, DomainDef *def, XvError *error) {
 }
 
 /* "DDDD:BB:SS.F", hexadecimal. Returns 1 on success, 0 for a malformed entry (skipped). */
-static int hexval_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static int parse_pci(const char *s, DomainHostdevPci *ret) {
         unsigned v[4] = {};
         static const struct {
@@ -879,10 +869,10 @@ static int parse_pci(const char *s, DomainHostdevPci *ret) {
         for (size_t i = 0; i < 4; i++) {
                 unsigned n = 0;
 
-                for (; hexval_digit(*p) >= 0; p++) {
+                for (; unhexchar(*p) >= 0; p++) {
                         if (++n > parts[i].max_digits)
                                 return 0;
-                        v[i] = v[i] * 16 + (unsigned) hexval_digit(*p);
+                        v[i] = v[i] * 16 + (unsigned) unhexchar(*p);
                 }
                 if (n == 0 || *p != parts[i].sep)
                         return 0;

@@ -161,6 +161,12 @@ TEST(parse_units_and_booleans) {
         ASSERT_STREQ(end, "abc");
         ASSERT_ERROR(parse_u64_prefix("abc", &b, &end), EINVAL);
 
+        ASSERT_EQ(unhexchar('0'), 0);
+        ASSERT_EQ(unhexchar('a'), 10);
+        ASSERT_EQ(unhexchar('F'), 15);
+        ASSERT_EQ(unhexchar('g'), -EINVAL);
+        ASSERT_EQ(unhexchar('\0'), -EINVAL);
+
         ASSERT_EQ(parse_boolean("yes"), 1);
         ASSERT_EQ(parse_boolean("OFF"), 0);
         ASSERT_EQ(parse_boolean("maybe"), -EINVAL);

@@ -19,16 +19,6 @@ HttpRequest *http_request_free(HttpRequest *r) {
         return mfree(r);
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
-
 int http_url_decode(const char *s, size_t n, bool plus_is_space, char **ret) {
         _cleanup_free_ char *out = NULL;
         size_t k = 0;
@@ -44,8 +34,8 @@ int http_url_decode(const char *s, size_t n, bool plus_is_space, char **ret) {
 
                         if (n - i < 3)
                                 return -EINVAL;
-                        hi = unhex(s[i + 1]);
-                        lo = unhex(s[i + 2]);
+                        hi = unhexchar(s[i + 1]);
+                        lo = unhexchar(s[i + 2]);
                         if (hi < 0 || lo < 0)
                                 return -EINVAL;
                         c = (char) (hi << 4 | lo);
