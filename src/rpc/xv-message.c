@@ -9,11 +9,16 @@
 
 #include "xv-message.h"
 
+/* The frame buffer starts this large and doubles as bytes arrive: a length word alone reserves
+ * nothing more, so a peer that claims a maximal frame and stalls costs what it sent. */
+#define MESSAGE_READER_INITIAL  ((size_t) XVP_MESSAGE_INITIAL)
+
 struct MessageReader {
         uint8_t length[MESSAGE_LEN_SIZE];
         size_t length_filled;
         uint8_t *frame;         /* allocated once the length word passed the checks */
-        size_t frame_size;
+        size_t frame_size;      /* the length word: what the complete frame needs */
+        size_t frame_allocated; /* <= frame_size */
         size_t frame_filled;
         size_t frame_max;
 };
@@ -406,14 +411,26 @@ static bool reader_complete(const MessageReader *r) {
         return r->frame && r->frame_filled == r->frame_size;
 }
 
-/* Where the next bytes go and how many the frame in progress still needs. */
-static size_t reader_space(MessageReader *r, uint8_t **ret_where) {
+/* Where the next bytes go and how many fit there (never past the frame in progress); grows the
+ * frame buffer when it is full. 0, or -ENOMEM. */
+static int reader_space(MessageReader *r, uint8_t **ret_where, size_t *ret_size) {
         if (r->length_filled < MESSAGE_LEN_SIZE) {
                 *ret_where = r->length + r->length_filled;
-                return MESSAGE_LEN_SIZE - r->length_filled;
+                *ret_size = MESSAGE_LEN_SIZE - r->length_filled;
+                return 0;
+        }
+        if (r->frame_filled == r->frame_allocated && r->frame_allocated < r->frame_size) {
+                size_t n = MIN(r->frame_size, 2 * r->frame_allocated);
+                uint8_t *f = realloc(r->frame, n);
+
+                if (!f)
+                        return -ENOMEM;
+                r->frame = f;
+                r->frame_allocated = n;
         }
         *ret_where = r->frame + r->frame_filled;
-        return r->frame_size - r->frame_filled;
+        *ret_size = r->frame_allocated - r->frame_filled;
+        return 0;
 }
 
 /* Accounts for @n bytes just written to reader_space(); allocates the frame once the length
@@ -431,11 +448,12 @@ static int reader_advance(MessageReader *r, size_t n, XvError *error) {
                 if (k < 0)
                         return k;
 
-                r->frame = malloc(size);
+                r->frame = malloc(MIN(size, MESSAGE_READER_INITIAL));
                 if (!r->frame)
                         return -ENOMEM;
                 memcpy(r->frame, r->length, MESSAGE_LEN_SIZE);
                 r->frame_size = size;
+                r->frame_allocated = MIN(size, MESSAGE_READER_INITIAL);
                 r->frame_filled = MESSAGE_LEN_SIZE;
                 return 0;
         }
@@ -458,7 +476,10 @@ int message_reader_feed(MessageReader *r, const void *data, size_t size, size_t 
                 uint8_t *where;
                 size_t n;
 
-                n = MIN(reader_space(r, &where), size - consumed);
+                k = reader_space(r, &where, &n);
+                if (k < 0)
+                        return k;
+                n = MIN(n, size - consumed);
                 memcpy(where, p + consumed, n);
                 consumed += n;
 
@@ -483,7 +504,9 @@ int message_reader_read(MessageReader *r, int fd, XvError *error) {
         if (reader_complete(r))
                 return 1;
 
-        want = reader_space(r, &where);
+        k = reader_space(r, &where, &want);
+        if (k < 0)
+                return k;
         n = read(fd, where, want);
         if (n < 0) {
                 if (errno == EAGAIN || errno == EINTR)
@@ -522,6 +545,6 @@ int message_reader_pop(MessageReader *r, Message **ret) {
                 return k;       /* OOM: the frame stays, a later pop may succeed */
 
         r->frame = NULL;
-        r->frame_size = r->frame_filled = r->length_filled = 0;
+        r->frame_size = r->frame_allocated = r->frame_filled = r->length_filled = 0;
         return 1;
 }

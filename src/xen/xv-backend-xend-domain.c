@@ -142,12 +142,19 @@ int hypervisor_domain_get_os_type(XvHypervisor *h, const HvDomainRef *dom, char 
  * shadow it. */
 static int check_name_clash(XvHypervisor *h, const DomainDef *def, XvError *error) {
         HvDomainRef ref = { .name = def->name, .id = -1 };
+        _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_(dom_done) Dom d = {};
         int r;
 
-        r = backend_resolve(h, &ref, &d, NULL);
-        if (r < 0)
+        /* Only "no such domain" means there is no clash. Anything else (XenD timing out or down)
+         * fails the define now: going on would only wait for the same XenD again. */
+        r = backend_resolve(h, &ref, &d, &e);
+        if (r == -ENOENT)
                 return 0;
+        if (r < 0) {
+                xv_error_move(error, &e);
+                return r;
+        }
         if (def->has_uuid && !uuid_equal(&d.uuid, &def->uuid)) {
                 char u[UUID_STRING_BUF];
 
@@ -206,7 +213,13 @@ int hypervisor_domain_define(XvHypervisor *h, const DomainDef *def, HvDomainRef 
 
         if (!existed) {
                 /* A managed inactive domain of that name makes this an update. */
-                r = xend_domain_get(h->xend, def->name, &after, NULL);
+                _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
+
+                r = xend_domain_get(h->xend, def->name, &after, &e);
+                if (r < 0 && r != -ENOENT) {
+                        xv_error_move(error, &e);
+                        return r;
+                }
                 existed = r >= 0;
                 after = sexpr_free(after);
         }

@@ -190,10 +190,19 @@ int backend_name_of(XvHypervisor *h, int domid, const XvUuid *uuid, char **ret, 
         if (h->cache_valid && xenstore_events_pending(h))
                 h->cache_valid = false;
         for (int attempt = 0; attempt < 2; attempt++) {
+                _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
+                bool stale = false;
+
                 if (!h->cache_valid || attempt > 0) {
-                        r = cache_refresh_locked(h, error);
-                        if (r < 0)
+                        r = cache_refresh_locked(h, &e);
+                        if (r < 0 && (r == -ENOMEM || !uuid)) {
+                                xv_error_move(error, &e);
                                 return r;
+                        }
+                        /* xenstored away: the names it gave last still hold for the domains it
+                         * named (same id, same uuid), since nothing renames them meanwhile. Without
+                         * this, every domain would look nameless (and gone) until it is back. */
+                        stale = r < 0;
                 }
                 for (size_t i = 0; i < h->n_cache; i++) {
                         const XsDomain *c = &h->cache[i];
@@ -202,7 +211,13 @@ int backend_name_of(XvHypervisor *h, int domid, const XvUuid *uuid, char **ret, 
                                 continue;
                         if (uuid && c->has_uuid && !uuid_equal(&c->uuid, uuid))
                                 break;
+                        if (stale && !c->has_uuid)
+                                break;
                         return dup_or_null(c->name, ret);
+                }
+                if (stale) {
+                        xv_error_move(error, &e);
+                        return r;
                 }
         }
         return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "Domain %d has no name in xenstore", domid);
@@ -213,6 +228,8 @@ int backend_name_of(XvHypervisor *h, int domid, const XvUuid *uuid, char **ret, 
 static int running_by_name(XvHypervisor *h, const char *name, bool refresh_on_miss, HcallDomainInfo *ret,
                            XvError *error) {
         for (int attempt = 0; attempt < (refresh_on_miss ? 2 : 1); attempt++) {
+                bool stale = false, has_uuid = false;
+                XvUuid uuid = {};
                 int id = -1, r;
 
                 {
@@ -221,22 +238,29 @@ static int running_by_name(XvHypervisor *h, const char *name, bool refresh_on_mi
                         if (h->cache_valid && xenstore_events_pending(h))
                                 h->cache_valid = false;
                         if (!h->cache_valid || attempt > 0) {
-                                r = cache_refresh_locked(h, error);
-                                if (r < 0)
+                                r = cache_refresh_locked(h, NULL);
+                                if (r == -ENOMEM)
                                         return r;
+                                /* xenstored away: its last names, each confirmed by its uuid below
+                                 * (a name it does not know resolves through XenD instead). */
+                                stale = r < 0;
                         }
                         for (size_t i = 0; i < h->n_cache; i++)
                                 if (streq_ptr(h->cache[i].name, name)) {
                                         id = h->cache[i].id;
+                                        uuid = h->cache[i].uuid;
+                                        has_uuid = h->cache[i].has_uuid;
                                         break;
                                 }
                 }
-                if (id < 0) {
-                        if (attempt == 0)
+                if (id < 0 || (stale && !has_uuid)) {
+                        if (attempt == 0 && !stale)
                                 continue;
                         return -ENOENT;
                 }
                 r = hcall_domain_info(h->hc, id, ret, NULL);
+                if (r >= 0 && stale && !uuid_equal(&ret->uuid, &uuid))
+                        return -ENOENT;
                 if (r >= 0)
                         return 0;
                 if (r != -ESRCH)
@@ -849,11 +873,14 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
                 log_debug("Hypercalls unavailable: %s", strempty(e.message));
         xv_error_done(&e);
 
-        r = xenstore_open(h->read_only, &h->xs, &e);
+        /* xenstored may come later (or come back): the channel then connects by itself. */
+        r = xenstore_open_or_retry(h->read_only, &h->xs, &e);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 log_debug("xenstore unavailable: %s", strempty(e.message));
+        else if (!xenstore_is_connected(h->xs))
+                log_debug("xenstore unavailable for now, retrying in the background");
         xv_error_done(&e);
 
         r = backend_xend(h, NULL, &e);
@@ -861,7 +888,7 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
                 return r;
         if (r < 0) {
                 log_debug("XenD unavailable: %s", strempty(e.message));
-                if (config->backend == HV_BACKEND_AUTO && !h->hc && !h->xs) {
+                if (config->backend == HV_BACKEND_AUTO && !h->hc && !xenstore_is_connected(h->xs)) {
                         /* Nothing of a xend host answers: AUTO would pick libxl here. */
                         r = xv_error_setf(error, XVP_ERR_NO_SUPPORT,
                                           "XenD is not reachable and the libxl backend is not available yet: %s",
@@ -872,7 +899,7 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
         }
         xv_error_done(&e);
 
-        if (!h->hc && !h->xs && xend_get_config_version(h->xend) <= 0)
+        if (!h->hc && !xenstore_is_connected(h->xs) && xend_get_config_version(h->xend) <= 0)
                 return xv_error_setf(error, XVP_ERR_NO_CONNECT, "No Xen channel is available");
 
         r = backend_events_init(h, error);
@@ -1178,6 +1205,7 @@ int hypervisor_get_capabilities(XvHypervisor *h, char **ret_xml, XvError *error)
         r = build_capabilities(h, &xml, &complete, error);
         if (r < 0)
                 return r;
+        assert(xml);    /* build_capabilities() sets it when it succeeds */
         s = strdup(xml);
         if (!s)
                 return -ENOMEM;
@@ -1326,7 +1354,9 @@ int hypervisor_lookup_by_name(XvHypervisor *h, const char *name, HvDomainRef *re
 }
 
 int hypervisor_lookup_by_uuid(XvHypervisor *h, const XvUuid *uuid, HvDomainRef *ret, XvError *error) {
-        HvDomainRef ref = { .uuid = *uuid, .id = -1 };
+        /* Domain-0's UUID is all zeroes in Xen, and libvirt finds it by that UUID: a null UUID
+         * means id 0 here, not "no UUID given". */
+        HvDomainRef ref = { .uuid = *uuid, .id = uuid_is_null(uuid) ? 0 : -1 };
         _cleanup_(dom_done) Dom d = {};
         int r;
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -21,8 +22,11 @@
  * libxenstore's reader thread closes a dead watch connection without making xs_fileno() readable,
  * and the only sign is that xs_check_watch() then fails with EINVAL (a local check, no request). */
 #define XENSTORE_HEALTH_USEC (2 * 1000 * 1000ULL)
-/* How often it wakes while disconnected, to try to reconnect. */
+/* How often it wakes while disconnected, to try to reconnect: first after this long, then twice
+ * as long after every failed attempt, up to XENSTORE_RETRY_MAX_USEC (a xenstored that stays away
+ * costs one connect() every few seconds, one that restarts is back within a fraction of one). */
 #define XENSTORE_RETRY_USEC (250 * 1000ULL)
+#define XENSTORE_RETRY_MAX_USEC (4 * 1000 * 1000ULL)
 #define XENSTORE_TTY_MAX 255
 #define XENSTORE_PCI_FUNCS_MAX 64               /* dev-N entries of one pciback instance */
 
@@ -41,6 +45,7 @@ struct XsChannel {
         bool read_only;
         bool resync;                    /* events may have been lost since the last read */
         uint64_t timer_usec;            /* the timer's current interval */
+        uint64_t retry_usec;            /* the reconnect back-off while disconnected */
 
         pthread_mutex_t reconnect_lock; /* one reconnect attempt at a time; only ever try-locked */
         int epoll_fd;
@@ -62,6 +67,13 @@ static XsConn *conn_unref(XsConn *c) {
 }
 DEFINE_CLEANUP_FUNC(XsConn *, conn_unref);
 
+/* The failed call's errno as a negative error, -EIO when it left none. */
+static int errno_or_eio(void) {
+        int e = errno;
+
+        return e > 0 ? -e : -EIO;
+}
+
 static int conn_new(XsConn **ret) {
         XsConn *c;
 
@@ -72,7 +84,7 @@ static int conn_new(XsConn **ret) {
          * enforces read-only itself. */
         c->xsh = xs_open(0);
         if (!c->xsh) {
-                int r = errno > 0 ? -errno : -EIO;
+                int r = errno_or_eio();
 
                 free(c);
                 return r;
@@ -129,7 +141,8 @@ static void channel_mark_dead(XsChannel *c, const XsConn *seen_req, const XsConn
                 if (old_watch)
                         (void) epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, xs_fileno(old_watch->xsh), NULL);
                 c->resync = true;
-                timer_arm(c, XENSTORE_RETRY_USEC);
+                c->retry_usec = XENSTORE_RETRY_USEC;
+                timer_arm(c, c->retry_usec);
                 log_debug("xenstore: connection lost");
         }
         pthread_mutex_unlock(&c->lock);
@@ -139,7 +152,7 @@ static int watch_register(struct xs_handle *xsh, const char *path) {
         /* The token is the path itself: a fired event reports the path that changed, which may be
          * below the watched one, and the token names the watch it belongs to. */
         if (!xs_watch(xsh, path, path))
-                return errno > 0 ? -errno : -EIO;
+                return errno_or_eio();
         return 0;
 }
 
@@ -148,12 +161,18 @@ static int channel_do_reconnect(XsChannel *c, XvError *error) {
         _cleanup_strv_free_ char **paths = NULL;
         int r;
 
+        /* A failed connect() is -ENOTCONN whatever its errno: -ENOENT (no socket file, xenstored
+         * gone) must not read as "no such node", which callers take for an empty store. */
         r = conn_new(&req);
-        if (r < 0)
-                return channel_error(error, r, XVP_ERR_NO_XENSTORE, "Cannot connect to xenstored");
-        r = conn_new(&watch);
-        if (r < 0)
-                return channel_error(error, r, XVP_ERR_NO_XENSTORE, "Cannot connect to xenstored");
+        if (r >= 0)
+                r = conn_new(&watch);
+        if (r == -ENOMEM)
+                return channel_error(error, r, XVP_ERR_NO_MEMORY, "Cannot connect to xenstored");
+        if (r < 0) {
+                (void) channel_error(error, r, XVP_ERR_NO_XENSTORE, "Cannot connect to xenstored");
+                return -ENOTCONN;
+        }
+        assert(req && watch);   /* conn_new() sets them when it succeeds */
 
         pthread_mutex_lock(&c->lock);
         r = 0;
@@ -171,8 +190,10 @@ static int channel_do_reconnect(XsChannel *c, XvError *error) {
         STRV_FOREACH(p, paths)
                 if (r >= 0)
                         r = watch_register(watch->xsh, *p);
-        if (r < 0)
-                return channel_error(error, r, XVP_ERR_NO_XENSTORE, "Cannot register xenstore watches");
+        if (r < 0) {
+                (void) channel_error(error, r, XVP_ERR_NO_XENSTORE, "Cannot register xenstore watches");
+                return r == -ENOMEM ? r : -ENOTCONN;
+        }
 
         pthread_mutex_lock(&c->lock);
         if (!c->req) {
@@ -293,7 +314,7 @@ static int channel_request(XsChannel *c, XsOp op, const char *path, const char *
                         return 0;
                 }
 
-                r = errno > 0 ? -errno : -EIO;
+                r = errno_or_eio();
                 if (r == -ENOENT)
                         return r;       /* the caller decides whether a missing node is an error */
                 if (r == -EACCES || r == -EPERM)
@@ -336,6 +357,7 @@ static int read_optional(XsChannel *c, const char *path, char **ret, XvError *er
         r = channel_request(c, XS_OP_READ, path, NULL, (void **) &v, &n, error);
         if (r < 0)
                 return r;
+        assert(v);      /* channel_request() sets it when a read succeeds */
         if (strlen(v) != n)
                 return channel_errorf(error, -EBADMSG, XVP_ERR_INTERNAL, "xenstore node %s holds binary data", path);
         *ret = TAKE_PTR(v);
@@ -383,10 +405,10 @@ int xenstore_write(XsChannel *c, const char *path, const char *value, XvError *e
 
 /* ---- lifetime ---- */
 
-int xenstore_open(bool read_only, XsChannel **ret, XvError *error) {
+/* A channel with its event fd and no connection yet. */
+static int channel_new(bool read_only, XsChannel **ret, XvError *error) {
         _cleanup_(xenstore_closep) XsChannel *c = NULL;
         struct epoll_event ev = { .events = EPOLLIN };
-        int r;
 
         if (!ret)
                 return -EINVAL;
@@ -406,12 +428,45 @@ int xenstore_open(bool read_only, XsChannel **ret, XvError *error) {
                 return channel_error(error, -errno, XVP_ERR_INTERNAL, "Cannot create a timer fd");
         if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->timer_fd, &ev) < 0)
                 return channel_error(error, -errno, XVP_ERR_INTERNAL, "Cannot poll the timer fd");
+        *ret = TAKE_PTR(c);
+        return 0;
+}
 
+int xenstore_open(bool read_only, XsChannel **ret, XvError *error) {
+        _cleanup_(xenstore_closep) XsChannel *c = NULL;
+        int r;
+
+        r = channel_new(read_only, &c, error);
+        if (r < 0)
+                return r;
         r = xenstore_reconnect(c, error);
         if (r < 0)
                 return r;
         /* The first read reports no resync: the caller has not seen anything it could miss. */
         c->resync = false;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int xenstore_open_or_retry(bool read_only, XsChannel **ret, XvError *error) {
+        _cleanup_(xenstore_closep) XsChannel *c = NULL;
+        int r;
+
+        r = channel_new(read_only, &c, error);
+        if (r < 0)
+                return r;
+        assert(c);      /* channel_new() sets it when it succeeds */
+        r = xenstore_reconnect(c, NULL);
+        if (r == -ENOMEM)
+                return channel_errorf(error, r, XVP_ERR_NO_MEMORY, "Out of memory");
+        if (r < 0) {
+                /* Not there (yet): as if the connection had been lost, the event fd retries. */
+                pthread_mutex_lock(&c->lock);
+                c->retry_usec = XENSTORE_RETRY_USEC;
+                timer_arm(c, c->retry_usec);
+                pthread_mutex_unlock(&c->lock);
+        } else
+                c->resync = false;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -1050,11 +1105,15 @@ int xenstore_read_events(XsChannel *c, char ***ret_paths, bool *ret_resync, XvEr
 
         if (!watch) {
                 r = xenstore_reconnect(c, NULL);
-                if (r >= 0) {
-                        pthread_mutex_lock(&c->lock);
+                pthread_mutex_lock(&c->lock);
+                if (r >= 0)
                         watch = conn_ref(c->watch);
-                        pthread_mutex_unlock(&c->lock);
+                else if (!c->req) {
+                        /* Still away: wait longer before the next attempt. */
+                        c->retry_usec = MIN(MAX(c->retry_usec, XENSTORE_RETRY_USEC) * 2, XENSTORE_RETRY_MAX_USEC);
+                        timer_arm(c, c->retry_usec);
                 }
+                pthread_mutex_unlock(&c->lock);
         }
 
         while (watch) {

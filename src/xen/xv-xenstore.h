@@ -17,9 +17,11 @@
  *
  * Reconnect: when xenstored goes away every call fails with XVP_ERR_NO_XENSTORE (domain
  * XVP_FROM_XENSTORE) and the channel is marked disconnected; the next call, and
- * xenstore_read_events() (driven by a retry timer inside the event fd), re-open the handles and
- * re-register the watches. After a reconnect events may have been lost, which
- * xenstore_read_events() reports so the caller rescans.
+ * xenstore_read_events() (driven by a retry timer inside the event fd, 250 ms doubling up to 4 s
+ * while xenstored stays away), re-open the handles and re-register the watches. After a
+ * reconnect events may have been lost, which xenstore_read_events() reports so the caller
+ * rescans. A failed connect is -ENOTCONN whatever connect() said, never -ENOENT (which means a
+ * missing node here).
  *
  * Domain ids are ints in [0, XENSTORE_DOMID_MAX].
  */
@@ -61,6 +63,10 @@ void xs_domains_free(XsDomain *list, size_t n);
 /* Opening fails (XVP_ERR_NO_XENSTORE) when xenstored is not reachable. @read_only refuses every
  * write with XVP_ERR_OPERATION_DENIED. */
 int xenstore_open(bool read_only, XsChannel **ret, XvError *error);
+/* The same, but an unreachable xenstored is not an error: the channel starts disconnected, and
+ * reconnects as one that lost its connection does (every call tries once, the event fd's timer
+ * retries with back-off). Fails only for local resources (memory, fds). */
+int xenstore_open_or_retry(bool read_only, XsChannel **ret, XvError *error);
 XsChannel *xenstore_close(XsChannel *c);
 DEFINE_CLEANUP_FUNC(XsChannel *, xenstore_close);
 

@@ -323,6 +323,7 @@ static int sync_locked(XmDir *d, XvError *error) {
 
 static int snapshot(XmDir *d, XmReported **ret, size_t *ret_n);
 static bool snapshot_differs(XmDir *d);
+static void remove_leftover_tmps(const char *path);
 
 int xm_dir_new(const char *path, int xend_config_version, bool watch, XmDir **ret, XvError *error) {
         _cleanup_(xm_dir_freep) XmDir *d = NULL;
@@ -357,6 +358,7 @@ int xm_dir_new(const char *path, int xend_config_version, bool watch, XmDir **re
                                                    path);
         }
 
+        remove_leftover_tmps(path);
         r = rescan(d);
         if (r < 0)
                 return xv_error_set_errnof(error, r, "Cannot read the XM config directory '%s'", path);
@@ -467,8 +469,80 @@ int xm_dir_find_uuid(XmDir *d, const XvUuid *uuid, char **ret_name) {
         return -ENOENT;
 }
 
+/* The temporary file of a write in progress: ".<file>.xenvirt-XXXXXX". Its leading dot makes
+ * every scan skip it (xm_dir_name_is_skipped()), so that a daemon killed between creating it and
+ * renaming it over <file> leaves nothing the directory would parse as a (torn) domain config;
+ * xm_dir_new() removes such leftovers. */
+#define XM_DIR_TMP_INFIX ".xenvirt-"
+/* The longest domain name stored as a file name: its temporary name must fit in NAME_MAX too. */
+#define XM_DIR_FILE_NAME_MAX (NAME_MAX - (sizeof("." XM_DIR_TMP_INFIX "XXXXXX") - 1))
+
+static bool is_leftover_tmp(const char *filename) {
+        const char *infix;
+
+        if (filename[0] != '.')
+                return false;
+        infix = strstr(filename + 1, XM_DIR_TMP_INFIX);
+        return infix && infix > filename + 1 && strlen(infix + strlen(XM_DIR_TMP_INFIX)) == 6;
+}
+
+static void remove_leftover_tmps(const char *path) {
+        DIR *dir = opendir(path);
+
+        if (!dir)
+                return;
+        for (struct dirent *de; (de = readdir(dir)); )
+                if (is_leftover_tmp(de->d_name) && unlinkat(dirfd(dir), de->d_name, 0) >= 0)
+                        log_debug("XM directory: removed the leftover '%s/%s' of an interrupted write",
+                                  path, de->d_name);
+        closedir(dir);
+}
+
+/* Replaces @file in the directory by @text: write a temporary file, fsync, rename over @file, fsync
+ * the directory. Readers see the old or the new version, never a part of one; a full or read-only
+ * file system fails before the rename and leaves the old file as it was. */
+static int write_config_atomic(XmDir *d, const char *file, const char *text) {
+        _cleanup_free_ char *tmp = NULL, *path = NULL;
+        _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
+        size_t left = strlen(text);
+        int r = 0;
+
+        if (asprintf(&tmp, "%s/.%s" XM_DIR_TMP_INFIX "XXXXXX", d->path, file) < 0 ||
+            asprintf(&path, "%s/%s", d->path, file) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        while (left > 0) {
+                ssize_t n = write(fd, text, left);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n < 0 ? -errno : -EIO;
+                        break;
+                }
+                text += n;
+                left -= (size_t) n;
+        }
+        if (r >= 0 && fchmod(fd, 0600) < 0)
+                r = -errno;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        dfd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+        return 0;
+}
+
 static int check_file_name(const char *name, XvError *error) {
-        if (isempty(name) || strlen(name) > NAME_MAX - 8 || strchr(name, '/') || strchr(name, '\n') ||
+        if (isempty(name) || strlen(name) > XM_DIR_FILE_NAME_MAX || strchr(name, '/') || strchr(name, '\n') ||
             xm_dir_name_is_skipped(name) || streq(name, "auto") || streq(name, "scripts"))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG,
                                      "Domain name '%s' cannot be stored in the XM config directory", strempty(name));
@@ -523,7 +597,7 @@ int xm_dir_define(XmDir *d, const DomainDef *def, bool *ret_updated, XvError *er
                 return r;
         if (asprintf(&path, "%s/%s", d->path, owner ? owner->file : def->name) < 0)
                 return -ENOMEM;
-        r = write_file_atomic(path, text, strlen(text), 0600);
+        r = write_config_atomic(d, owner ? owner->file : def->name, text);
         if (r < 0)
                 return xv_error_set_errnof(error, r, "Cannot write '%s'", path);
         if (stat(path, &st) < 0)
