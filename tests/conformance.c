@@ -281,7 +281,7 @@ static int run_case(const char *dir, char **fields, size_t n_fields) {
 int main(int argc, char *argv[]) {
         size_t total = 0, n = 0, failed = 0;
         _cleanup_strv_free_ char **lines = NULL, **dirs = NULL;
-        const char *root;
+        const char *root, *tools_env;
 
         setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -292,7 +292,8 @@ int main(int argc, char *argv[]) {
         root = argv[1];
 
         /* The comparators ship with the corpus; a folder "with that layout" may carry its own. */
-        tools_dir = getenv("XV_CONFORMANCE_TOOLS") ? strdup(getenv("XV_CONFORMANCE_TOOLS")) : NULL;
+        tools_env = getenv("XV_CONFORMANCE_TOOLS");
+        tools_dir = tools_env ? strdup(tools_env) : NULL;
         if (!tools_dir) {
                 _cleanup_free_ char *probe = test_path(root, "xmlequiv.py");
 
@@ -340,7 +341,13 @@ int main(int argc, char *argv[]) {
                                 return 2;
                 }
         }
+        if (!lines || !dirs) {
+                fprintf(stderr, "no cases in the manifests below %s\n", root);
+                return 2;
+        }
         total = strv_length(lines);
+        if (strv_length(dirs) != total)
+                return 2;       /* every manifest line carries its folder */
         printf("1..%zu\n", total);
 
         for (size_t i = 0; i < total; i++) {

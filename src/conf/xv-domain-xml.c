@@ -51,8 +51,10 @@ static xmlNode *next_element(xmlNode *n) {
         return NULL;
 }
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): c is the name of the loop variable */
 #define FOREACH_ELEMENT(c, parent) \
         for (xmlNode *c = next_element((parent)->children); c; c = next_element(c->next))
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static xmlNode *child_element(const xmlNode *parent, const char *name) {
         FOREACH_ELEMENT(c, parent)
@@ -903,63 +905,63 @@ static int parse_devices(const xmlNode *root, DomainDef *def, XvError *error) {
                                 continue;
                         r = text_get(n, &def->emulator, error);
                 } else if (node_is(n, "disk")) {
-                        DomainDisk *d;
+                        DomainDisk *d = NULL;
 
                         r = ADD_DEVICE(def->disks, def->n_disks, &d, "disk");
                         if (r < 0)
                                 return r;
                         r = parse_disk(n, d, error);
                 } else if (node_is(n, "interface")) {
-                        DomainNet *net;
+                        DomainNet *net = NULL;
 
                         r = ADD_DEVICE(def->nets, def->n_nets, &net, "interface");
                         if (r < 0)
                                 return r;
                         r = parse_interface(n, net, error);
                 } else if (node_is(n, "hostdev")) {
-                        DomainHostdevPci *h;
+                        DomainHostdevPci *h = NULL;
 
                         r = ADD_DEVICE(def->hostdevs, def->n_hostdevs, &h, "hostdev");
                         if (r < 0)
                                 return r;
                         r = parse_hostdev(n, h, error);
                 } else if (node_is(n, "graphics")) {
-                        DomainGraphics *g;
+                        DomainGraphics *g = NULL;
 
                         r = ADD_DEVICE(def->graphics, def->n_graphics, &g, "graphics");
                         if (r < 0)
                                 return r;
                         r = parse_graphics(n, g, error);
                 } else if (node_is(n, "input")) {
-                        DomainInput *in;
+                        DomainInput *in = NULL;
 
                         r = ADD_DEVICE(def->inputs, def->n_inputs, &in, "input");
                         if (r < 0)
                                 return r;
                         r = parse_input(n, domain_def_is_hvm(def), in, error);
                 } else if (node_is(n, "serial")) {
-                        DomainChr *c;
+                        DomainChr *c = NULL;
 
                         r = ADD_DEVICE(def->serials, def->n_serials, &c, "serial");
                         if (r < 0)
                                 return r;
                         r = parse_chr(n, false, c, error);
                 } else if (node_is(n, "parallel")) {
-                        DomainChr *c;
+                        DomainChr *c = NULL;
 
                         r = ADD_DEVICE(def->parallels, def->n_parallels, &c, "parallel");
                         if (r < 0)
                                 return r;
                         r = parse_chr(n, false, c, error);
                 } else if (node_is(n, "console")) {
-                        DomainChr *c;
+                        DomainChr *c = NULL;
 
                         r = ADD_DEVICE(def->consoles, def->n_consoles, &c, "console");
                         if (r < 0)
                                 return r;
                         r = parse_chr(n, true, c, error);
                 } else if (node_is(n, "sound")) {
-                        DomainSound *s;
+                        DomainSound *s = NULL;
 
                         r = ADD_DEVICE(def->sounds, def->n_sounds, &s, "sound");
                         if (r < 0)
@@ -968,7 +970,7 @@ static int parse_devices(const xmlNode *root, DomainDef *def, XvError *error) {
                         if (r == 0)
                                 r = missing_attr(error, n, "model");
                 } else if (node_is(n, "video")) {
-                        DomainVideo *v;
+                        DomainVideo *v = NULL;
 
                         r = ADD_DEVICE(def->videos, def->n_videos, &v, "video");
                         if (r < 0)

@@ -47,4 +47,5 @@ int strv_push(char ***l, char *value);           /* takes ownership of value, ev
 int strv_extend(char ***l, const char *value);   /* copies value */
 bool strv_contains(char * const *l, const char *s);
 
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): s is the name of the loop variable */
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)

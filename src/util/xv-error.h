@@ -55,3 +55,33 @@ const char *xv_error_code_to_string(xvp_error_code code);
  * that is missing after OOM or an unset code falls back to strerror(-r). Returns a new string or
  * NULL on OOM. */
 char *xv_error_format(const XvError *e, int r);
+
+#if defined(__clang_analyzer__) && !defined(XV_ERROR_IMPLEMENTATION)
+/* For clang's static analyzer (make static-analysis), which does not look into xv-error.c: the
+ * setters return a negative errno, the others return their @r unchanged, so that a
+ * "return xv_error_setf(...)" path is known to be an error path. */
+#  define XV_ERROR_NEGATIVE_(call)                                              \
+        ({                                                                      \
+                int _xv_r_ = (call);                                            \
+                if (_xv_r_ >= 0)                                                \
+                        __builtin_unreachable();                                \
+                _xv_r_;                                                         \
+        })
+/* NOLINTBEGIN(bugprone-macro-parentheses): v names the temporary */
+#  define XV_ERROR_PASS_(v, r, call)                                            \
+        ({                                                                      \
+                int v = (r);                                                    \
+                (void) (call);                                                  \
+                v;                                                              \
+        })
+/* NOLINTEND(bugprone-macro-parentheses) */
+#  define xv_error_setf(...) XV_ERROR_NEGATIVE_((xv_error_setf)(__VA_ARGS__))
+#  define xv_error_setv(...) XV_ERROR_NEGATIVE_((xv_error_setv)(__VA_ARGS__))
+#  define xv_error_set_errnof(e, r, ...) \
+        XV_ERROR_PASS_(_xv_r1_, r, (xv_error_set_errnof)(e, _xv_r1_, __VA_ARGS__))
+#  define xv_error_set_full(e, r, ...) \
+        XV_ERROR_PASS_(_xv_r2_, r, (xv_error_set_full)(e, _xv_r2_, __VA_ARGS__))
+#  define xv_error_set_errno_full(e, r, ...) \
+        XV_ERROR_PASS_(_xv_r3_, r, (xv_error_set_errno_full)(e, _xv_r3_, __VA_ARGS__))
+#  define xv_error_domain(e, d, r) XV_ERROR_PASS_(_xv_r4_, r, (xv_error_domain)(e, d, _xv_r4_))
+#endif

@@ -31,11 +31,13 @@
 #endif
 
 /* Defines funcp(), for use as _cleanup_(funcp), for a destructor that accepts NULL and returns NULL. */
+/* NOLINTBEGIN(bugprone-macro-parentheses): type is a type name */
 #define DEFINE_CLEANUP_FUNC(type, func)                                 \
         static inline void func##p(type *p) {                           \
                 if (*p)                                                 \
                         *p = func(*p);                                  \
         }
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* Hands ownership out of a _cleanup_ variable: returns the value and leaves NULL behind. */
 #define TAKE_PTR(p)                                                     \

@@ -40,7 +40,9 @@ static void logger_destroy(struct xentoollog_logger *logger) {
 #define hcall_errorf(error, r, code, ...) xv_error_set_full(error, r, code, XVP_FROM_XEN, __VA_ARGS__)
 
 static int errno_or_eio(void) {
-        return errno > 0 ? -errno : -EIO;
+        int e = errno;  /* read once: the result is negative whatever errno holds */
+
+        return e > 0 ? -e : -EIO;
 }
 
 /* A failed domain hypercall: ESRCH means the domain does not exist. */
@@ -354,6 +356,7 @@ int hcall_vcpu_get_affinity(Hcall *h, int domid, unsigned vcpu, uint8_t *map, si
         r = cpumap_new(h, &xmap, &size, error);
         if (r < 0)
                 return r;
+        assert(xmap);   /* cpumap_new() sets it when it succeeds */
         errno = 0;
         if (xc_vcpu_getaffinity(h->xch, (uint32_t) domid, (int) vcpu, xmap, NULL, XEN_VCPUAFFINITY_HARD) < 0) {
                 r = errno_or_eio();
@@ -361,9 +364,12 @@ int hcall_vcpu_get_affinity(Hcall *h, int domid, unsigned vcpu, uint8_t *map, si
                         return hcall_errorf(error, r, XVP_ERR_NO_DOMAIN, "No domain with id %d", domid);
                 return hcall_error(error, r, XVP_ERR_XEN_CALL, "xc_vcpu_getaffinity(%d, %u) failed", domid, vcpu);
         }
-        /* Both maps are little-endian bit arrays (bit n of byte n / 8 is pcpu n). */
-        memset(map, 0, maplen);
-        memcpy(map, xmap, MIN(size, maplen));
+        /* Both maps are little-endian bit arrays (bit n of byte n / 8 is pcpu n). The caller may pass
+         * no map (NULL, 0) to check only that the vCPU exists. */
+        if (maplen > 0) {
+                memset(map, 0, maplen);
+                memcpy(map, xmap, MIN(size, maplen));
+        }
         return 0;
 }
 
@@ -382,6 +388,7 @@ int hcall_vcpu_set_affinity(Hcall *h, int domid, unsigned vcpu, const uint8_t *m
         r = cpumap_new(h, &xmap, &size, error);
         if (r < 0)
                 return r;
+        assert(xmap);   /* cpumap_new() sets it when it succeeds */
         memcpy(xmap, map, MIN(size, maplen));
         for (size_t i = 0; i < size; i++)
                 if (xmap[i])
@@ -538,7 +545,7 @@ int hcall_max_cpus(Hcall *h, int *ret, XvError *error) {
 }
 
 int hcall_node_free_memory(Hcall *h, int start, int max, uint64_t *ret_bytes, int *ret_n, XvError *error) {
-        HcallPhysinfo p;
+        HcallPhysinfo p = {};
         int r, n = 0;
 
         if (!h || !ret_n || (max > 0 && !ret_bytes))

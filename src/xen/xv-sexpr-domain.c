@@ -1505,9 +1505,9 @@ static int build_hvm_image(Sexpr *img, const DomainDef *def, int version, XvErro
                 sexpr_add_pair_u64(img, "vcpu_avail", (UINT64_C(1) << domain_def_current_vcpus(def)) - 1);
 
         for (size_t i = 0; i < def->n_boot && i < DOMAIN_BOOT_DEVS_MAX; i++)
-                boot[i] = def->boot[i] == DOMAIN_BOOT_FLOPPY ? 'a' :
-                          def->boot[i] == DOMAIN_BOOT_CDROM ? 'd' :
-                          def->boot[i] == DOMAIN_BOOT_NET ? 'n' : 'c';
+                boot[i] = (char) (def->boot[i] == DOMAIN_BOOT_FLOPPY ? 'a' :
+                                  def->boot[i] == DOMAIN_BOOT_CDROM ? 'd' :
+                                  def->boot[i] == DOMAIN_BOOT_NET ? 'n' : 'c');
         sexpr_add_pair(img, "boot", def->n_boot > 0 ? boot : "c");
 
         for (size_t i = 0, cdroms = 0; i < def->n_disks; i++) {

@@ -397,9 +397,10 @@ const Sexpr *sexpr_lookup(const Sexpr *s, const char *path) {
                 if (slash == p)
                         return NULL;
 
-                SEXPR_FOREACH_CHILD(c, s)
-                        if (head_is(c, p, slash - p)) {
-                                found = c;
+                /* The children of a list are its items after the head. */
+                for (size_t i = 1; sexpr_is_list(s) && i < s->n_items; i++)
+                        if (head_is(s->items[i], p, slash - p)) {
+                                found = s->items[i];
                                 break;
                         }
                 if (!found)

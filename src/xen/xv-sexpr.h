@@ -83,11 +83,13 @@ size_t sexpr_n_children(const Sexpr *s);
 
 /* Iterates over the items of a list after its head: for (image (hvm ...)) the (hvm ...).
  * "break" and "continue" work as in any for loop. */
+/* NOLINTBEGIN(bugprone-macro-parentheses): c is the name of the loop variable */
 #define SEXPR_FOREACH_CHILD(c, s)                                                       \
         for (const Sexpr * const *_p_##c = sexpr_children(s),                           \
                          * const *_e_##c = _p_##c + sexpr_n_children(s), *c = NULL;     \
              _p_##c < _e_##c && (c = *_p_##c, true);                                    \
              _p_##c++)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* Path lookup in the style of XenD's documentation: the first component names the head of @s
  * itself, every further one the first child list with that head. "domain/image/hvm" on

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -620,7 +621,7 @@ static int sanitize_text(const char *s, size_t n, char **ret) {
         for (m = 0; m < n; m++) {
                 unsigned char c = (unsigned char) s[m];
 
-                t[m] = c < 0x20 || c == 0x7f ? ' ' : (char) c;
+                t[m] = (char) (c < 0x20 || c == 0x7f ? ' ' : c);
         }
         t[m] = '\0';
         *ret = t;
@@ -696,7 +697,8 @@ int xend_http_error_text(const char *body, size_t size, char **ret) {
                         const char *nl = memchr(p, '\n', (size_t) (end - p));
 
                         start = p;
-                        end = nl ?: end;
+                        if (nl)
+                                end = nl;
                 }
         }
         if (!start)
@@ -1182,6 +1184,7 @@ int xend_http_request(const XendHttp *x, const char *method, const char *path, c
         r = read_reply(&q, fd, ret, error);
         if (r < 0)
                 return r;
+        assert(*ret);   /* read_reply() sets it when it succeeds */
         log_debug("xend: %s %s -> %u, %zu bytes", method, path, (*ret)->status, (*ret)->body_size);
         return 0;
 }

@@ -35,6 +35,10 @@ static int conf_error(XvError *error, const char *format, ...) {
         va_end(ap);
         return r;
 }
+#ifdef __clang_analyzer__
+/* The analyzer does not follow variadic functions: tell it that this one returns a negative errno. */
+#  define conf_error(...) XV_ERROR_NEGATIVE_((conf_error)(__VA_ARGS__))
+#endif
 
 static bool version_valid(int v) {
         return v >= XM_CONFIG_VERSION_MIN && v <= XM_CONFIG_VERSION_MAX;

@@ -477,7 +477,7 @@ TEST(traced_procedures_known) {
                 /* REMOTE_PROC_DOMAIN_GET_INFO -> domain-get-info */
                 ASSERT_TRUE(strncmp(field[5], "REMOTE_PROC_", 12) == 0);
                 for (size_t i = 0; field[5][12 + i] || row->name[i]; i++) {
-                        char want = field[5][12 + i] == '_' ? '-' : (char) (field[5][12 + i] | 0x20);
+                        char want = (char) (field[5][12 + i] == '_' ? '-' : field[5][12 + i] | 0x20);
 
                         ASSERT_EQ(row->name[i], want);
                 }

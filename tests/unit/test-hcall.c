@@ -449,13 +449,21 @@ int main(int argc, char *argv[]) {
         if (!getenv("XV_TEST_HCALL_REEXEC")) {
                 _cleanup_free_ char *libs = NULL, *path = NULL;
                 const char *old = getenv("LD_LIBRARY_PATH");
+                char self[4096];
+                ssize_t l;
 
                 if (asprintf(&libs, "%s/tests/xensim/hv/.libs", xsim_builddir()) < 0 ||
                     asprintf(&path, "%s%s%s", libs, old ? ":" : "", strempty(old)) < 0)
                         return EXIT_FAILURE;
                 if (setenv("LD_LIBRARY_PATH", path, 1) < 0 || setenv("XV_TEST_HCALL_REEXEC", "1", 1) < 0)
                         return EXIT_FAILURE;
-                execv("/proc/self/exe", argv);
+                /* The program's own path, not /proc/self/exe: under valgrind that is valgrind's
+                 * tool, which only valgrind's readlink() emulation resolves to this program. */
+                l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+                if (l <= 0)
+                        return EXIT_FAILURE;
+                self[l] = 0;
+                execv(self, argv);
                 fprintf(stderr, "Cannot re-execute: %m\n");
                 return EXIT_FAILURE;
         }

@@ -208,6 +208,7 @@ static size_t read_manifest(const char *folder, Case **ret) {
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *fields[7] = {}, *p = line;
                 const char *v;
+                Case *grown;
 
                 for (size_t i = 0; i < ELEMENTSOF(fields) && p; i++) {
                         fields[i] = p;
@@ -218,8 +219,9 @@ static size_t read_manifest(const char *folder, Case **ret) {
                 if (!fields[2] || streq(fields[0], "case"))
                         continue;
 
-                cases = realloc(cases, (n + 1) * sizeof(Case));
-                ASSERT_NOT_NULL(cases);
+                grown = reallocarray(cases, n + 1, sizeof(Case));
+                ASSERT_NOT_NULL(grown);
+                cases = grown;
                 cases[n] = (Case) { .version = 4 };
                 ASSERT_OK(asprintf(&cases[n].name, "%s/%s", folder, fields[0]));
                 ASSERT_OK(asprintf(&cases[n].input, "%s/conformance/%s/%s", test_shared_dir(), folder, fields[1]));

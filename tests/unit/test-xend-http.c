@@ -222,6 +222,7 @@ static char *describe(int r, const XendReply *reply, const XvError *error) {
                                error->domain);
                 strbuf_appendf(&b, "message: %s\n", strnull(error->message));
         } else {
+                ASSERT_NOT_NULL(reply);         /* success must come with a reply */
                 strbuf_appendf(&b, "status: %u\nbody: %zu bytes\n", reply->status, reply->body_size);
                 append_escaped(&b, reply->body, reply->body_size);
                 if (reply->body_size > 0 && reply->body[reply->body_size - 1] != '\n')

@@ -221,6 +221,7 @@ TEST(golden_files) {
         closedir(d);
         n = strv_length(names);
         ASSERT_GT(n, 0u);
+        ASSERT_NOT_NULL(names);
         qsort(names, n, sizeof(char *), compare_string);
 
         STRV_FOREACH(name, names) {

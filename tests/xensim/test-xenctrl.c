@@ -310,9 +310,8 @@ static void *worker_run(void *userdata) {
         for (unsigned i = 0; i < w->count && w->error == 0; i++) {
                 xen_extraversion_t extra = {};
 
-                if (xc_domain_getinfolist(w->xc, 0, 16, info) < 1 || info[0].domain != 0)
-                        w->error = errno ?: EIO;
-                else if (xc_version(w->xc, XENVER_extraversion, &extra) < 0 || extra[0] != '.')
+                if (xc_domain_getinfolist(w->xc, 0, 16, info) < 1 || info[0].domain != 0 ||
+                    xc_version(w->xc, XENVER_extraversion, &extra) < 0 || extra[0] != '.')
                         w->error = errno ?: EIO;
         }
         return NULL;
@@ -323,7 +322,7 @@ static int cmd_threads(xc_interface *xc, const char *n_s, const char *count_s) {
         unsigned n, count, failed = 0;
 
         if (safe_atou(n_s, &n) < 0 || n == 0 || n > TEST_THREADS_MAX || safe_atou(count_s, &count) < 0) {
-                fprintf(stderr, "error: threads N COUNT (N 1..%u)\n", TEST_THREADS_MAX);
+                fprintf(stderr, "error: threads N COUNT (N 1..%u)\n", (unsigned) TEST_THREADS_MAX);
                 return 2;
         }
         for (unsigned i = 0; i < n; i++) {

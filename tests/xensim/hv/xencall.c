@@ -28,6 +28,11 @@
 #include "xsim-hv-proto.h"
 #include "xv-macro.h"
 
+#if __has_include(<valgrind/memcheck.h>)
+#  include <valgrind/memcheck.h>
+#  define XSIM_HAVE_MEMCHECK 1
+#endif
+
 #define _public_ __attribute__((__visibility__("default")))
 
 /* The real library puts a header in front of xencall_alloc_buffer() allocations, too. */
@@ -136,8 +141,11 @@ static int recv_reply(int fd, int64_t *ret) {
         do
                 n = recv(fd, &reply, sizeof(reply), MSG_TRUNC);
         while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
+        if (n < 0) {
+                int e = errno;
+
+                return e > 0 ? -e : -EIO;
+        }
         /* EOF: xensim went away; a vanished hypervisor is an I/O error to the caller. */
         if (n == 0)
                 return -EIO;
@@ -222,6 +230,21 @@ _public_ int xencall_fd(xencall_handle *x) {
         return x->fd;
 }
 
+/* Under valgrind (make check-valgrind): xensim wrote the hypercall's results into the arena from
+ * its own process, which memcheck cannot see. As memcheck's wrappers of the real privcmd ioctl do
+ * for a hypercall's output, the buffers in use count as initialised once the hypercall returned. */
+static void arena_mark_defined(xencall_handle *x) {
+#ifdef XSIM_HAVE_MEMCHECK
+        if (!RUNNING_ON_VALGRIND)
+                return;
+        pthread_mutex_lock(&x->alloc_lock);
+        for (size_t i = 0; i < XSIM_HV_ARENA_PAGES; i++)
+                if (x->used[i / 64] & (UINT64_C(1) << (i % 64)))
+                        (void) VALGRIND_MAKE_MEM_DEFINED(x->arena + i * XSIM_HV_PAGE_SIZE, XSIM_HV_PAGE_SIZE);
+        pthread_mutex_unlock(&x->alloc_lock);
+#endif
+}
+
 static long hypercall(xencall_handle *x, unsigned op, uint64_t a1, uint64_t a2, uint64_t a3,
                       uint64_t a4, uint64_t a5) {
         XsimHvRequest req = {
@@ -230,7 +253,7 @@ static long hypercall(xencall_handle *x, unsigned op, uint64_t a1, uint64_t a2, 
                 .op = op,
                 .args = { a1, a2, a3, a4, a5 },
         };
-        int64_t answer;
+        int64_t answer = 0;
         int r;
 
         r = transact(x, &req, -1, &answer);
@@ -238,6 +261,7 @@ static long hypercall(xencall_handle *x, unsigned op, uint64_t a1, uint64_t a2, 
                 errno = -r;
                 return -1;
         }
+        arena_mark_defined(x);
         /* The privcmd ioctl's convention, which libxenctrl expects: -1 and errno on failure. */
         if (answer < 0) {
                 errno = (int) -answer;
