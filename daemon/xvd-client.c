@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +22,19 @@
 #define CLIENT_FRAMES_PER_WAKEUP        16u
 /* Legacy registrations exist for event ids below this (libvirtd refuses the others). */
 #define CLIENT_LEGACY_EVENT_IDS         16
+/* Positive ACL answers kept per connection; past this, answers are simply not cached. */
+#define CLIENT_ACL_CACHE_MAX            1024u
+#define CLIENT_ACL_GETATTR              "org.xenvirt.api.domain.getattr"
+
+/* An event waiting for its domain's getattr check, with its frames ready to go. */
+typedef struct ClientEvent ClientEvent;
+struct ClientEvent {
+        ClientEvent *next;
+        char *name;
+        XvUuid uuid;
+        Message **msgs;
+        size_t n_msgs;
+};
 
 typedef struct OutMsg OutMsg;
 struct OutMsg {
@@ -72,6 +86,23 @@ struct Client {
         EventCallback *callbacks;
         size_t n_callbacks;
         bool legacy_events[CLIENT_LEGACY_EVENT_IDS];
+
+        /* Access control. The credentials and the flags below never change after client_new(),
+         * so that workers may read them; the cache has its own lock. */
+        uint64_t start_time;
+        bool has_start_time;
+        ConfigAuth auth;                /* of the socket this client came in on */
+        bool acl;
+        bool authenticated;             /* loop thread */
+        pthread_mutex_t acl_lock;
+        char **acl_cache;               /* "action\nuuid\nname" */
+        size_t n_acl_cache;
+
+        ClientWaiter *waiters;          /* loop thread */
+
+        ClientEvent *ev_head, *ev_tail; /* loop thread */
+        size_t n_events;
+        PolkitQuery *ev_query;          /* the check for ev_head, when one is running */
 };
 
 uid_t client_get_uid(Client *c) {
@@ -123,6 +154,36 @@ static void client_drop_queue(Client *c) {
         c->out_count = c->out_bytes = c->out_offset = 0;
 }
 
+static ClientEvent *client_event_free(ClientEvent *e) {
+        if (!e)
+                return NULL;
+        for (size_t i = 0; i < e->n_msgs; i++)
+                message_free(e->msgs[i]);
+        free(e->msgs);
+        free(e->name);
+        return mfree(e);
+}
+
+static ClientEvent *client_pop_event(Client *c) {
+        ClientEvent *e = c->ev_head;
+
+        if (!e)
+                return NULL;
+        c->ev_head = e->next;
+        if (!c->ev_head)
+                c->ev_tail = NULL;
+        c->n_events--;
+        e->next = NULL;
+        return e;
+}
+
+static void client_drop_events(Client *c) {
+        polkit_query_cancel(c->ev_query);
+        c->ev_query = NULL;
+        while (c->ev_head)
+                client_event_free(client_pop_event(c));
+}
+
 void client_disconnect(Client *c) {
         if (!c || !c->connected)
                 return;
@@ -134,6 +195,13 @@ void client_disconnect(Client *c) {
         c->reader = message_reader_free(c->reader);
         client_drop_queue(c);
         c->n_callbacks = 0;
+        client_drop_events(c);
+        while (c->waiters) {
+                ClientWaiter *w = c->waiters;
+
+                client_remove_waiter(c, w);
+                w->cancel(w);
+        }
 
         /* The manager drops its reference last: the caller holds one of its own. */
         manager_remove_client(c->manager, c);
@@ -151,6 +219,8 @@ static Client *client_free(Client *c) {
         safe_close(c->fd);
         free(c->callbacks);
         free(c->uri);
+        strv_free(c->acl_cache);
+        pthread_mutex_destroy(&c->acl_lock);
         return mfree(c);
 }
 
@@ -353,6 +423,12 @@ int client_new(Manager *m, int fd, bool ro_socket, Client **ret) {
         c->pid = cred.pid;
         c->uid = cred.uid;
         c->gid = cred.gid;
+        c->has_start_time = cred.pid > 0 && polkit_read_start_time(cred.pid, &c->start_time, NULL) >= 0;
+        c->auth = ro_socket ? config->auth_unix_ro : config->auth_unix_rw;
+        /* libvirtd never asks polkit about root: root is always allowed. */
+        c->authenticated = c->auth == CONFIG_AUTH_NONE || c->uid == 0;
+        c->acl = config->access_polkit && c->uid != 0;
+        pthread_mutex_init(&c->acl_lock, NULL);
         (void) snprintf(c->description, sizeof(c->description), "pid=%d uid=%u%s", (int) c->pid,
                         (unsigned) c->uid, ro_socket ? " ro" : "");
 
@@ -529,4 +605,262 @@ void client_set_refused(Client *c) {
 
 bool client_is_refused(Client *c) {
         return c->refused;
+}
+
+/* ---- access control ------------------------------------------------------------------------- */
+
+int client_get_subject(Client *c, PolkitSubject *ret, XvError *error) {
+        if (!c->has_start_time)
+                return xv_error_set_full(error, -ESRCH, XVP_ERR_AUTH_FAILED, XVP_FROM_POLKIT,
+                                         "Start time is required for polkit auth");
+        *ret = (PolkitSubject) {
+                .pid = c->pid,
+                .uid = c->uid,
+                .start_time = c->start_time,
+        };
+        return 0;
+}
+
+bool client_is_authenticated(Client *c) {
+        return c->authenticated;
+}
+
+void client_set_authenticated(Client *c) {
+        c->authenticated = true;
+}
+
+bool client_offers_polkit(Client *c) {
+        return c->auth == CONFIG_AUTH_POLKIT && c->uid != 0;
+}
+
+const char *client_polkit_connect_action(Client *c) {
+        return c->ro_socket ? POLKIT_ACTION_UNIX_MONITOR : POLKIT_ACTION_UNIX_MANAGE;
+}
+
+bool client_acl_applies(Client *c) {
+        return c->acl;
+}
+
+static char *acl_cache_key(const char *action, const char *name, const XvUuid *uuid) {
+        char buf[UUID_STRING_BUF];
+        char *k = NULL;
+
+        if (asprintf(&k, "%s\n%s\n%s", action, uuid ? uuid_format(uuid, buf) : "", strempty(name)) < 0)
+                return NULL;
+        return k;
+}
+
+bool client_acl_cached(Client *c, const char *action, const char *name, const XvUuid *uuid) {
+        _cleanup_free_ char *k = acl_cache_key(action, name, uuid);
+        bool found = false;
+
+        if (!k)
+                return false;
+        pthread_mutex_lock(&c->acl_lock);
+        for (size_t i = 0; i < c->n_acl_cache && !found; i++)
+                found = streq(c->acl_cache[i], k);
+        pthread_mutex_unlock(&c->acl_lock);
+        return found;
+}
+
+void client_acl_remember(Client *c, const char *action, const char *name, const XvUuid *uuid) {
+        char *k;
+
+        if (client_acl_cached(c, action, name, uuid))
+                return;
+        k = acl_cache_key(action, name, uuid);
+        if (!k)
+                return;         /* not cached: asked again next time */
+        pthread_mutex_lock(&c->acl_lock);
+        if (c->n_acl_cache < CLIENT_ACL_CACHE_MAX) {
+                char **n = reallocarray(c->acl_cache, c->n_acl_cache + 2, sizeof(char *));
+
+                if (n) {
+                        c->acl_cache = n;
+                        c->acl_cache[c->n_acl_cache++] = TAKE_PTR(k);
+                        c->acl_cache[c->n_acl_cache] = NULL;
+                }
+        }
+        pthread_mutex_unlock(&c->acl_lock);
+        free(k);
+}
+
+void client_acl_details(const char *name, const XvUuid *uuid, char uuid_buf[static UUID_STRING_BUF],
+                        const char *ret[static 5]) {
+        size_t n = 0;
+
+        if (name) {
+                ret[n++] = "domain_name";
+                ret[n++] = name;
+        }
+        if (uuid) {
+                ret[n++] = "domain_uuid";
+                ret[n++] = uuid_format(uuid, uuid_buf);
+        }
+        ret[n] = NULL;
+}
+
+int client_acl_error(XvError *error, PolkitResult result, const XvError *cause, const char *action,
+                     const char *name) {
+        /* A plain "no" needs no reason; anything else (polkitd unreachable, the process vanished,
+         * no start time) says why the answer could not be yes. */
+        bool why = result != POLKIT_DENIED && result != POLKIT_CHALLENGE && cause && cause->message;
+
+        if (name)
+                return xv_error_set_full(error, -EACCES, XVP_ERR_ACCESS_DENIED, XVP_FROM_ACCESS,
+                                         "'%s' on domain '%s'%s%s", action, name, why ? ": " : "",
+                                         why ? cause->message : "");
+        return xv_error_set_full(error, -EACCES, XVP_ERR_ACCESS_DENIED, XVP_FROM_ACCESS, "'%s'%s%s", action,
+                                 why ? ": " : "", why ? cause->message : "");
+}
+
+bool client_acl_domain_visible(Client *c, const char *name, const XvUuid *uuid) {
+        _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
+        char uuid_buf[UUID_STRING_BUF];
+        const char *details[5];
+        PolkitSubject subject;
+        int r;
+
+        if (!client_acl_applies(c) || client_acl_cached(c, CLIENT_ACL_GETATTR, name, uuid))
+                return true;
+        if (client_get_subject(c, &subject, &error) < 0) {
+                log_debug("Hiding domain '%s' from %s: %s", strempty(name), c->description, strempty(error.message));
+                return false;
+        }
+        client_acl_details(name, uuid, uuid_buf, details);
+        r = polkit_check_sync(&subject, CLIENT_ACL_GETATTR, details, &error);
+        if (r != POLKIT_ALLOWED) {
+                log_debug("Hiding domain '%s' from %s: %s", strempty(name), c->description,
+                          strempty(error.message));
+                return false;
+        }
+        client_acl_remember(c, CLIENT_ACL_GETATTR, name, uuid);
+        return true;
+}
+
+void client_add_waiter(Client *c, ClientWaiter *w) {
+        w->prev = NULL;
+        w->next = c->waiters;
+        if (w->next)
+                w->next->prev = w;
+        c->waiters = w;
+}
+
+void client_remove_waiter(Client *c, ClientWaiter *w) {
+        if (w->prev)
+                w->prev->next = w->next;
+        else if (c->waiters == w)
+                c->waiters = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        w->prev = w->next = NULL;
+}
+
+static void client_events_process(Client *c);
+
+static void client_event_deliver(Client *c, ClientEvent *e) {
+        for (size_t i = 0; i < e->n_msgs; i++)
+                (void) client_send(c, TAKE_PTR(e->msgs[i]));
+}
+
+static void on_event_check(PolkitResult result, const XvError *error, void *userdata) {
+        /* The client is alive: disconnecting cancels this query. */
+        _cleanup_(client_unrefp) Client *c = client_ref(userdata);
+        ClientEvent *e;
+
+        c->ev_query = NULL;
+        e = client_pop_event(c);
+        if (!e)
+                return;
+        if (result == POLKIT_ALLOWED) {
+                client_acl_remember(c, CLIENT_ACL_GETATTR, e->name, &e->uuid);
+                client_event_deliver(c, e);
+        } else
+                log_debug("Not sending the event of domain '%s' to %s: %s", e->name, c->description,
+                          strempty(error ? error->message : NULL));
+        client_event_free(e);
+        if (c->connected)
+                client_events_process(c);
+}
+
+/* Sends what may go, and starts the check for the first event that needs one. */
+static void client_events_process(Client *c) {
+        while (c->connected && c->ev_head && !c->ev_query) {
+                _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
+                ClientEvent *e = c->ev_head;
+                char uuid_buf[UUID_STRING_BUF];
+                const char *details[5];
+                PolkitSubject subject;
+                int r;
+
+                if (client_acl_cached(c, CLIENT_ACL_GETATTR, e->name, &e->uuid)) {
+                        (void) client_pop_event(c);
+                        client_event_deliver(c, e);
+                        client_event_free(e);
+                        continue;
+                }
+
+                r = client_get_subject(c, &subject, &error);
+                if (r >= 0) {
+                        client_acl_details(e->name, &e->uuid, uuid_buf, details);
+                        r = polkit_check_async(manager_get_polkit(c->manager), &subject, CLIENT_ACL_GETATTR, details,
+                                               on_event_check, c, &c->ev_query, &error);
+                }
+                if (r < 0) {
+                        log_debug("Not sending the event of domain '%s' to %s: %s", e->name, c->description,
+                                  strempty(error.message));
+                        client_event_free(client_pop_event(c));
+                        continue;
+                }
+        }
+}
+
+void client_send_domain_event(Client *c, const char *name, const XvUuid *uuid, Message **msgs, size_t n) {
+        ClientEvent *e;
+
+        if (n == 0)
+                return;
+        if (!c->connected || !name || !uuid) {
+                for (size_t i = 0; i < n; i++)
+                        message_free(msgs[i]);
+                return;
+        }
+
+        if (!client_acl_applies(c) || (!c->ev_head && client_acl_cached(c, CLIENT_ACL_GETATTR, name, uuid))) {
+                for (size_t i = 0; i < n; i++)
+                        (void) client_send(c, msgs[i]);
+                return;
+        }
+
+        if (c->n_events >= CLIENT_EVENT_QUEUE_MAX) {
+                for (size_t i = 0; i < n; i++)
+                        message_free(msgs[i]);
+                log_warning("Client %s has %zu events waiting for polkit, dropping it.", c->description, c->n_events);
+                client_disconnect(c);
+                return;
+        }
+
+        e = new0(ClientEvent, 1);
+        if (e) {
+                e->name = strdup(name);
+                e->msgs = new(Message *, n);
+        }
+        if (!e || !e->name || !e->msgs) {
+                for (size_t i = 0; i < n; i++)
+                        message_free(msgs[i]);
+                client_event_free(e);
+                client_disconnect(c);
+                return;
+        }
+        e->uuid = *uuid;
+        memcpy(e->msgs, msgs, n * sizeof(Message *));
+        e->n_msgs = n;
+        if (c->ev_tail)
+                c->ev_tail->next = e;
+        else
+                c->ev_head = e;
+        c->ev_tail = e;
+        c->n_events++;
+
+        client_events_process(c);
 }

@@ -20,6 +20,7 @@
 #include "xv-macro.h"
 #include "xv-message.h"
 #include "xv-uuid.h"
+#include "xvd-polkit.h"
 
 typedef struct Manager Manager;
 typedef struct Client Client;
@@ -84,6 +85,63 @@ void client_foreach_event_callback(Client *c, int event_id, const XvUuid *uuid,
                                    void (*f)(Client *c, int callback_id, void *userdata), void *userdata);
 
 void client_set_close_callback(Client *c, bool on);
+
+/* ---- Access control (issue 7) ------------------------------------------------------------
+ *
+ * Credentials are taken at accept: SO_PEERCRED and the start time of the peer process. Without a
+ * start time every polkit check of this client fails closed. */
+
+/* Any thread. The unix-process subject of the peer; fails (with libvirt's message) when the
+ * start time could not be read at accept. */
+int client_get_subject(Client *c, PolkitSubject *ret, XvError *error);
+
+/* Connection-level auth (libvirtd's model). A client on a socket with auth "polkit" whose uid is
+ * not 0 starts unauthenticated; root and clients of "none" sockets are authenticated at once. */
+bool client_is_authenticated(Client *c);
+void client_set_authenticated(Client *c);
+/* AUTH_LIST offers polkit to this client (polkit socket, uid != 0). */
+bool client_offers_polkit(Client *c);
+/* The connection-level action: org.xenvirt.unix.monitor on the ro socket, else .manage. */
+const char *client_polkit_connect_action(Client *c);
+
+/* Any thread. Per-call ACLs apply to this client: access_drivers = polkit and uid != 0. */
+bool client_acl_applies(Client *c);
+
+/* Any thread. Positive answers, cached for the life of the connection per (action, domain uuid
+ * and name); @name and @uuid may be NULL for checks without a domain. Denials are not cached. */
+bool client_acl_cached(Client *c, const char *action, const char *name, const XvUuid *uuid);
+void client_acl_remember(Client *c, const char *action, const char *name, const XvUuid *uuid);
+
+/* Fills the polkit details for a domain: {"domain_name", name, "domain_uuid", uuid, NULL}; the
+ * uuid is formatted into @uuid_buf. Either may be NULL (left out). */
+void client_acl_details(const char *name, const XvUuid *uuid, char uuid_buf[static UUID_STRING_BUF],
+                        const char *ret[static 5]);
+
+/* The refusal of a per-call check: XVP_ERR_ACCESS_DENIED in XVP_FROM_ACCESS, naming the action
+ * (and domain); when polkit could not answer, its reason is appended. Returns -EACCES. */
+int client_acl_error(XvError *error, PolkitResult result, const XvError *cause, const char *action,
+                     const char *name);
+
+/* Worker threads (listing handlers): may the caller see this domain (org.xenvirt.api.domain.getattr)?
+ * True at once when ACLs do not apply or the answer is cached; otherwise asks polkit
+ * synchronously, blocking only the calling worker. Fails closed. */
+bool client_acl_domain_visible(Client *c, const char *name, const XvUuid *uuid);
+
+/* Something waiting for polkit on behalf of this client (a call in the dispatcher): cancelled
+ * and freed through @cancel when the client disconnects. Loop thread only. */
+typedef struct ClientWaiter ClientWaiter;
+struct ClientWaiter {
+        ClientWaiter *prev, *next;
+        void (*cancel)(ClientWaiter *w);
+};
+void client_add_waiter(Client *c, ClientWaiter *w);
+void client_remove_waiter(Client *c, ClientWaiter *w);
+
+/* Events to this client: sent at once when no ACL applies; otherwise queued in order behind an
+ * org.xenvirt.api.domain.getattr check of the event's domain (cached positive), and dropped when
+ * that is refused. Takes ownership of the @n messages in @msgs in every case. Loop thread. */
+#define CLIENT_EVENT_QUEUE_MAX 1024u
+void client_send_domain_event(Client *c, const char *name, const XvUuid *uuid, Message **msgs, size_t n);
 
 /* Over the max_clients limit: the first call is answered with an error, then the connection is
  * closed, so that the client learns why instead of seeing a bare hang-up. */

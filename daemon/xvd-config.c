@@ -19,7 +19,116 @@ void config_init(Config *c) {
                 .keepalive_interval = CONFIG_KEEPALIVE_INTERVAL_DEFAULT,
                 .keepalive_count = CONFIG_KEEPALIVE_COUNT_DEFAULT,
                 .log_level = LOG_INFO,
+                .auth_unix_rw = CONFIG_AUTH_NONE,
+                .auth_unix_ro = CONFIG_AUTH_NONE,
+                .unix_sock_rw_perms = CONFIG_SOCK_PERMS_UNSET,
+                .unix_sock_ro_perms = CONFIG_SOCK_RO_PERMS_DEFAULT,
         };
+}
+
+unsigned config_get_rw_perms(const Config *c) {
+        if (c->unix_sock_rw_perms != CONFIG_SOCK_PERMS_UNSET)
+                return c->unix_sock_rw_perms;
+        return c->auth_unix_rw == CONFIG_AUTH_POLKIT ? CONFIG_SOCK_RW_PERMS_POLKIT : CONFIG_SOCK_RW_PERMS_DEFAULT;
+}
+
+static const char * const auth_names[_CONFIG_AUTH_MAX] = {
+        [CONFIG_AUTH_NONE] = "none",
+        [CONFIG_AUTH_POLKIT] = "polkit",
+};
+
+const char *config_auth_to_string(ConfigAuth a) {
+        if (a < 0 || a >= _CONFIG_AUTH_MAX)
+                return NULL;
+        return auth_names[a];
+}
+
+static int parse_auth(const char *key, const char *value, ConfigAuth *ret, XvError *error) {
+        for (ConfigAuth a = 0; a < _CONFIG_AUTH_MAX; a++)
+                if (streq(value, auth_names[a])) {
+                        *ret = a;
+                        return 0;
+                }
+        return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "'%s' must be \"none\" or \"polkit\", not '%s'", key, value);
+}
+
+static int parse_perms(const char *key, const char *value, unsigned *ret, XvError *error) {
+        bool ok = !isempty(value) && strlen(value) <= 4;
+        unsigned v = 0;
+
+        /* Octal digits only, as libvirtd.conf writes them ("0600"). */
+        for (const char *p = value; ok && *p; p++) {
+                if (*p < '0' || *p > '7')
+                        ok = false;
+                else
+                        v = v * 8 + (unsigned) (*p - '0');
+        }
+        if (!ok || v > CONFIG_SOCK_PERMS_MAX)
+                return xv_error_setf(error, XVP_ERR_CONF_SYNTAX,
+                                     "'%s' must be an octal file mode such as \"0600\", not '%s'", key, value);
+        *ret = v;
+        return 0;
+}
+
+/* access_drivers: [ "polkit" ], [ ], "polkit" (the quotes of a plain string are gone already) or
+ * empty. Each list entry is a double-quoted word. */
+static int parse_access_drivers(const char *key, const char *value, bool *ret, XvError *error) {
+        _cleanup_free_ char *copy = NULL;
+        bool polkit = false;
+        unsigned n = 0;
+        char *p, *end;
+
+        if (value[0] != '[') {
+                if (isempty(value)) {
+                        *ret = false;
+                        return 0;
+                }
+                if (streq(value, "polkit")) {
+                        *ret = true;
+                        return 0;
+                }
+                return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "'%s': unknown access driver '%s' (only \"polkit\")",
+                                     key, value);
+        }
+
+        copy = strdup(value + 1);
+        if (!copy)
+                return -ENOMEM;
+        end = strrchr(copy, ']');
+        if (!end || !isempty(end + 1 + strspn(end + 1, " \t")))
+                return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "'%s': unterminated list '%s'", key, value);
+        *end = '\0';
+
+        for (p = copy;;) {
+                char *q, *item;
+
+                p += strspn(p, " \t");
+                if (*p == '\0')
+                        break;
+                if (*p != '"')
+                        return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "'%s': list entries must be quoted strings, in '%s'",
+                                             key, value);
+                item = p + 1;
+                q = strchr(item, '"');
+                if (!q)
+                        return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "'%s': unterminated string in '%s'", key, value);
+                *q = '\0';
+                if (!streq(item, "polkit"))
+                        return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "'%s': unknown access driver '%s' (only \"polkit\")",
+                                             key, item);
+                if (++n > CONFIG_ACCESS_DRIVERS_MAX)
+                        return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "'%s': too many entries (limit %u)", key,
+                                             CONFIG_ACCESS_DRIVERS_MAX);
+                polkit = true;
+                p = q + 1 + strspn(q + 1, " \t");
+                if (*p == ',')
+                        p++;
+                else if (*p != '\0')
+                        return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "'%s': expected ',' between entries in '%s'",
+                                             key, value);
+        }
+        *ret = polkit;
+        return 0;
 }
 
 void config_done(Config *c) {
@@ -28,6 +137,7 @@ void config_done(Config *c) {
         free(c->xend_socket);
         free(c->xm_dir);
         free(c->host_root);
+        free(c->managed_save_dir);
         free(c->pid_file);
         config_init(c);
 }
@@ -88,6 +198,8 @@ int config_set(Config *c, const char *key, const char *value, XvError *error) {
                 return set_string(&c->xm_dir, key, value, true, error);
         if (streq(key, "host_root"))
                 return set_string(&c->host_root, key, value, true, error);
+        if (streq(key, "managed_save_dir"))
+                return set_string(&c->managed_save_dir, key, value, true, error);
         if (streq(key, "pid_file"))
                 return set_string(&c->pid_file, key, value, true, error);
         if (streq(key, "socket_dir")) {
@@ -125,6 +237,16 @@ int config_set(Config *c, const char *key, const char *value, XvError *error) {
                 c->max_frame_size = u;
                 return 0;
         }
+        if (streq(key, "auth_unix_rw"))
+                return parse_auth(key, value, &c->auth_unix_rw, error);
+        if (streq(key, "auth_unix_ro"))
+                return parse_auth(key, value, &c->auth_unix_ro, error);
+        if (streq(key, "access_drivers"))
+                return parse_access_drivers(key, value, &c->access_polkit, error);
+        if (streq(key, "unix_sock_rw_perms"))
+                return parse_perms(key, value, &c->unix_sock_rw_perms, error);
+        if (streq(key, "unix_sock_ro_perms"))
+                return parse_perms(key, value, &c->unix_sock_ro_perms, error);
         if (streq(key, "log_level")) {
                 if (config_parse_log_level(value, &c->log_level) < 0)
                         return xv_error_setf(error, XVP_ERR_CONF_SYNTAX,

@@ -5,8 +5,18 @@
  * xenvirtd's configuration: /etc/xenvirt/xenvirtd.conf ("key = value" lines, '#' comments,
  * values optionally in double quotes) overridden by command-line options. On SIGHUP the file is
  * read again and only the reloadable part (log level, limits, keepalive) is applied.
+ *
+ * Access control keys (libvirtd.conf's names; NOT reloadable on SIGHUP, a restart applies them):
+ *   auth_unix_rw = "none" | "polkit"     connection-level polkit auth on the rw socket (default none)
+ *   auth_unix_ro = "none" | "polkit"     the same on the ro socket (default none)
+ *   access_drivers = [ "polkit" ]        per-call polkit ACLs; also "polkit"; [ ] or "" = off (default)
+ *   unix_sock_rw_perms = "0600"          octal mode of a self-bound rw socket (default 0600, or 0666
+ *                                        when auth_unix_rw = "polkit" and the key is not given)
+ *   unix_sock_ro_perms = "0666"          octal mode of a self-bound ro socket (default 0666)
+ * Under socket activation the units decide the socket modes.
  */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,12 +37,28 @@
 #define CONFIG_KEEPALIVE_INTERVAL_DEFAULT 5u
 #define CONFIG_KEEPALIVE_COUNT_DEFAULT  5u
 
+/* The largest socket mode accepted (no setuid/setgid/sticky bits on a socket). */
+#define CONFIG_SOCK_PERMS_MAX           0777u
+#define CONFIG_SOCK_RW_PERMS_DEFAULT    0600u
+#define CONFIG_SOCK_RW_PERMS_POLKIT     0666u
+#define CONFIG_SOCK_RO_PERMS_DEFAULT    0666u
+/* access_drivers = [ ... ]: at most this many entries. */
+#define CONFIG_ACCESS_DRIVERS_MAX       4u
+
+typedef enum ConfigAuth {
+        CONFIG_AUTH_NONE,
+        CONFIG_AUTH_POLKIT,
+        _CONFIG_AUTH_MAX,
+        _CONFIG_AUTH_INVALID = -EINVAL,
+} ConfigAuth;
+
 typedef struct Config {
         char *rw_socket;                /* default /run/xenvirt/xenvirtd-sock */
         char *ro_socket;                /* default /run/xenvirt/xenvirtd-sock-ro */
         char *xend_socket;              /* NULL: the backend's default */
         char *xm_dir;
         char *host_root;
+        char *managed_save_dir;         /* NULL: the backend's default, /var/lib/xenvirt/save */
         char *pid_file;
         unsigned max_clients;
         unsigned max_requests_per_client;
@@ -41,7 +67,18 @@ typedef struct Config {
         unsigned keepalive_interval;    /* seconds; 0 disables server-side pings */
         unsigned keepalive_count;
         int log_level;                  /* syslog priority */
+        ConfigAuth auth_unix_rw;
+        ConfigAuth auth_unix_ro;
+        bool access_polkit;             /* access_drivers = [ "polkit" ] */
+        unsigned unix_sock_rw_perms;    /* CONFIG_SOCK_PERMS_UNSET: derived from auth_unix_rw */
+        unsigned unix_sock_ro_perms;
 } Config;
+
+#define CONFIG_SOCK_PERMS_UNSET         (~0u)
+
+/* The mode for a self-bound rw socket: the configured one, else 0666 with polkit auth, else 0600. */
+unsigned config_get_rw_perms(const Config *c);
+const char *config_auth_to_string(ConfigAuth a);
 
 void config_init(Config *c);
 void config_done(Config *c);

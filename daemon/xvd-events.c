@@ -8,12 +8,18 @@
 #include "xvd-events.h"
 #include "xvd-manager.h"
 
+/* The frames one client gets for one event: one per matching callback registration, plus the
+ * legacy one. Bounded by the registrations a client may hold. */
+#define EVENTS_FRAMES_MAX (CLIENT_EVENT_CALLBACKS_MAX + 1u)
+
 typedef struct EventSend {
         const HvEvent *event;
         xvp_nonnull_domain dom;
+        Message *msgs[EVENTS_FRAMES_MAX];
+        size_t n_msgs;
 } EventSend;
 
-static void send_callback_lifecycle(Client *c, int callback_id, void *userdata) {
+static void add_callback_lifecycle(Client *c, int callback_id, void *userdata) {
         _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
         EventSend *s = userdata;
         Message *msg = NULL;
@@ -24,15 +30,17 @@ static void send_callback_lifecycle(Client *c, int callback_id, void *userdata) 
                 .detail = s->event->detail,
         };
 
+        if (s->n_msgs >= EVENTS_FRAMES_MAX)
+                return;
         if (message_new_event(XVP_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE,
                               (xdrproc_t) xdr_xvp_domain_event_callback_lifecycle_msg, &payload, &msg, &error) < 0) {
                 log_warning("Cannot encode a lifecycle event: %s", strempty(error.message));
                 return;
         }
-        (void) client_send(c, msg);
+        s->msgs[s->n_msgs++] = msg;
 }
 
-static void send_legacy_lifecycle(Client *c, EventSend *s) {
+static void add_legacy_lifecycle(EventSend *s) {
         _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
         Message *msg = NULL;
         xvp_domain_event_lifecycle_msg payload = {
@@ -41,12 +49,14 @@ static void send_legacy_lifecycle(Client *c, EventSend *s) {
                 .detail = s->event->detail,
         };
 
+        if (s->n_msgs >= EVENTS_FRAMES_MAX)
+                return;
         if (message_new_event(XVP_PROC_DOMAIN_EVENT_LIFECYCLE, (xdrproc_t) xdr_xvp_domain_event_lifecycle_msg,
                               &payload, &msg, &error) < 0) {
                 log_warning("Cannot encode a lifecycle event: %s", strempty(error.message));
                 return;
         }
-        (void) client_send(c, msg);
+        s->msgs[s->n_msgs++] = msg;
 }
 
 void events_broadcast(Manager *m, const HvEvent *event) {
@@ -66,16 +76,20 @@ void events_broadcast(Manager *m, const HvEvent *event) {
         for (c = manager_first_client(m); c; c = next) {
                 /* Sending may drop this client (one that does not read) from the list, never
                  * another one: take the next one first, and keep this one alive while we look. */
-                _cleanup_(client_unrefp) Client *ref = client_ref(c);
+                _cleanup_(client_unrefp) _unused_ Client *ref = client_ref(c);
 
                 next = manager_next_client(m, c);
 
-                if (client_is_connected(c) && client_is_open(c)) {
-                        client_foreach_event_callback(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE, &event->ref.uuid,
-                                                      send_callback_lifecycle, &s);
-                        if (client_is_connected(c) && client_get_legacy_event(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE))
-                                send_legacy_lifecycle(c, &s);
-                }
+                if (!client_is_connected(c) || !client_is_open(c))
+                        continue;
+
+                s.n_msgs = 0;
+                client_foreach_event_callback(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE, &event->ref.uuid,
+                                              add_callback_lifecycle, &s);
+                if (client_get_legacy_event(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE))
+                        add_legacy_lifecycle(&s);
+                /* With ACLs, the client's frames wait (in order) for its getattr check of the domain. */
+                client_send_domain_event(c, event->ref.name, &event->ref.uuid, s.msgs, s.n_msgs);
         }
 }
 

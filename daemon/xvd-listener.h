@@ -17,9 +17,8 @@
 typedef struct Manager Manager;
 typedef struct Listener Listener;
 
-/* File modes of self-bound sockets: without polkit the rw socket's mode is the access control. */
-#define LISTENER_RW_MODE 0600
-#define LISTENER_RO_MODE 0666
+/* The modes of self-bound sockets come from the configuration (unix_sock_rw_perms,
+ * unix_sock_ro_perms): without polkit the rw socket's mode (0600) is the access control. */
 #define LISTENERS_MAX 8u
 
 /* Takes @fd (a listening AF_UNIX stream socket) in every case. */

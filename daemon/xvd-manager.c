@@ -3,17 +3,21 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "xv-alloc.h"
 #include "xv-fileio.h"
 #include "xv-log.h"
+#include "xv-xend-http.h"
 #include "xvd-client.h"
 #include "xvd-config.h"
 #include "xvd-events.h"
 #include "xvd-listener.h"
 #include "xvd-manager.h"
+#include "xvd-polkit.h"
 #include "xvd-workers.h"
 
 /* Connections beyond max_clients that still get their "too many clients" answer; past this they
@@ -41,6 +45,7 @@ struct Manager {
         size_t clients_allocated;
 
         Workers *workers;
+        Polkit *polkit;
         sd_event_source *event_source;
         sd_event_source *keepalive_timer;
         sd_event_source *shutdown_timer;
@@ -61,6 +66,10 @@ sd_event *manager_get_event(Manager *m) {
 
 const Config *manager_get_config(Manager *m) {
         return &m->config;
+}
+
+Polkit *manager_get_polkit(Manager *m) {
+        return m->polkit;
 }
 
 Workers *manager_get_workers(Manager *m) {
@@ -116,6 +125,7 @@ Manager *manager_free(Manager *m) {
                 client_unref(c);
         }
         free(m->clients);
+        m->polkit = polkit_free(m->polkit);
 
         sd_event_source_disable_unref(m->event_source);
         sd_event_source_disable_unref(m->keepalive_timer);
@@ -203,11 +213,14 @@ void manager_notify_status(Manager *m) {
 
         if (m->hypervisor)
                 hypervisor_get_status(m->hypervisor, &st);
-        (void) sd_notifyf(false, "STATUS=%s; xend %s (config version %d), xenstore %s, hypercalls %s%s; %zu client(s)",
+        (void) sd_notifyf(false, "STATUS=%s; xend %s (config version %d), xenstore %s, hypercalls %s%s%s%s; %zu client(s)",
                           m->exiting ? "Shutting down" : "Serving",
                           st.xend_ok ? "up" : "down", st.xend_config_version,
                           st.xenstore_ok ? "up" : "down", st.hypercalls_ok ? "up" : "down",
-                          st.xm_dir_active ? ", XM directory active" : "", m->n_clients);
+                          st.xm_dir_active ? ", XM directory active" : "",
+                          m->config.auth_unix_rw == CONFIG_AUTH_POLKIT || m->config.auth_unix_ro == CONFIG_AUTH_POLKIT ?
+                          ", polkit auth" : "",
+                          m->config.access_polkit ? ", polkit ACLs" : "", m->n_clients);
 }
 
 static int on_shutdown_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -327,11 +340,11 @@ static int manager_open_listeners(Manager *m, XvError *error) {
                 return 0;
         }
 
-        r = listener_bind(m, m->config.rw_socket, false, LISTENER_RW_MODE, &m->listeners[0], error);
+        r = listener_bind(m, m->config.rw_socket, false, config_get_rw_perms(&m->config), &m->listeners[0], error);
         if (r < 0)
                 return r;
         m->n_listeners = 1;
-        r = listener_bind(m, m->config.ro_socket, true, LISTENER_RO_MODE, &m->listeners[1], error);
+        r = listener_bind(m, m->config.ro_socket, true, m->config.unix_sock_ro_perms, &m->listeners[1], error);
         if (r < 0)
                 return r;
         m->n_listeners = 2;
@@ -352,19 +365,67 @@ static int manager_write_pid_file(Manager *m, XvError *error) {
         return 0;
 }
 
-int manager_startup(Manager *m, XvError *error) {
+/* The startup checks: one warning per channel that is down, with what usually causes it. The
+ * daemon serves anyway: the backend reconnects by itself and calls fail clearly meanwhile. */
+static void manager_log_channel_states(Manager *m) {
+        HvStatus st = {};
+
+        if (geteuid() != 0)
+                log_warning("xenvirtd runs as uid %u, not root: hypercalls, xenstore and XenD's socket "
+                            "normally need root.", (unsigned) geteuid());
+
+        hypervisor_get_status(m->hypervisor, &st);
+        if (!st.xend_ok)
+                log_warning("XenD is not reachable at '%s': calls that need it fail until it answers. "
+                            "Is xend running, with (xend-unix-server yes) in /etc/xen/xend-config.sxp?",
+                            m->config.xend_socket ?: XEND_SOCKET_DEFAULT);
+        if (!st.xenstore_ok)
+                log_warning("xenstored is not reachable at '%s': retrying in the background.",
+                            getenv("XENSTORED_PATH") ?: "/var/run/xenstored/socket");
+        if (!st.hypercalls_ok)
+                log_warning("Hypercalls are not available%s.",
+                            access("/dev/xen/privcmd", F_OK) < 0 && access("/proc/xen/privcmd", F_OK) < 0 ?
+                            ": neither /dev/xen/privcmd nor /proc/xen/privcmd exists (not a Xen dom0, or "
+                            "the xen-privcmd module is not loaded)" : "");
+}
+
+int manager_setup(Manager *m, XvError *error) {
         HvConfig hv = {
                 .backend = HV_BACKEND_AUTO,
                 .xend_socket = m->config.xend_socket,
                 .xend_timeout_usec = MANAGER_XEND_TIMEOUT_USEC,
                 .xm_dir = m->config.xm_dir,
                 .host_root = m->config.host_root,
+                .managed_save_dir = m->config.managed_save_dir,
         };
         int r;
 
         r = sd_event_default(&m->event);
         if (r < 0)
                 return xv_error_set_errnof(error, r, "cannot create the event loop");
+
+        /* Always there: the bus is only opened by the first check. */
+        r = polkit_new(m->event, &m->polkit);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot set up polkit");
+
+        r = hypervisor_open(&hv, &m->hypervisor, error);
+        if (r < 0)
+                return r;
+        manager_log_channel_states(m);
+
+        r = events_attach(m, m->hypervisor, &m->event_source);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot watch backend events");
+        return 0;
+}
+
+int manager_startup(Manager *m, XvError *error) {
+        int r;
+
+        r = manager_setup(m, error);
+        if (r < 0)
+                return r;
 
         /* The signals are blocked by run() before any thread exists, so they arrive here only. */
         r = sd_event_add_signal(m->event, &m->sigterm, SIGTERM, on_sigterm, m);
@@ -378,14 +439,6 @@ int manager_startup(Manager *m, XvError *error) {
         r = sd_event_set_watchdog(m->event, true);
         if (r < 0)
                 log_warning_errno(r, "Cannot set up the watchdog, ignoring: %m");
-
-        r = hypervisor_open(&hv, &m->hypervisor, error);
-        if (r < 0)
-                return r;
-
-        r = events_attach(m, m->hypervisor, &m->event_source);
-        if (r < 0)
-                return xv_error_set_errnof(error, r, "cannot watch backend events");
 
         r = manager_open_listeners(m, error);
         if (r < 0)

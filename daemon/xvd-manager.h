@@ -31,7 +31,12 @@ int manager_new(Config *config, const char *config_path, bool config_path_explic
 Manager *manager_free(Manager *m);
 DEFINE_CLEANUP_FUNC(Manager *, manager_free);
 
-/* Opens the backend, the listeners and the worker pool; then serves until SIGTERM/SIGINT. */
+/* The event loop, polkit and the backend (with its event source): a Manager that can take
+ * clients (manager_add_client()) and dispatch their calls, without listeners or workers (calls
+ * then run on the loop thread). manager_startup() begins with it; the dispatch fuzzer stops here. */
+int manager_setup(Manager *m, XvError *error);
+/* manager_setup(), then the signals, the listeners and the worker pool; then serves until
+ * SIGTERM/SIGINT. */
 int manager_startup(Manager *m, XvError *error);
 int manager_run(Manager *m);
 
@@ -49,6 +54,10 @@ void manager_remove_client(Manager *m, Client *c);
 /* Iteration over the connected clients (events, keepalive); NULL ends. */
 Client *manager_first_client(Manager *m);
 Client *manager_next_client(Manager *m, Client *c);
+
+/* The polkit client (loop thread); NULL before startup. */
+typedef struct Polkit Polkit;
+Polkit *manager_get_polkit(Manager *m);
 
 /* The worker pool; NULL before startup. */
 typedef struct Workers Workers;

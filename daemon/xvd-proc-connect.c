@@ -18,9 +18,29 @@
 #define CONNECT_URI_DEFAULT "xen:///system"
 
 int proc_auth_list(Manager *m, Client *c, const void *args, xvp_auth_list_ret *ret, XvError *error) {
-        /* No authentication step: the socket's file mode decides (polkit comes later). */
+        xvp_auth_type *types;
+
+        /* libvirtd's answer: the socket's auth type, except for root, who is never asked. */
         ret->types.types_len = 0;
         ret->types.types_val = NULL;
+        if (!client_offers_polkit(c) || client_is_authenticated(c))
+                return 0;
+
+        types = new(xvp_auth_type, 1);
+        if (!types)
+                return -ENOMEM;
+        types[0] = XVP_AUTH_POLKIT;
+        ret->types.types_len = 1;
+        ret->types.types_val = types;
+        return 0;
+}
+
+int proc_auth_polkit(Manager *m, Client *c, const void *args, xvp_auth_polkit_ret *ret, XvError *error) {
+        /* The dispatcher asked polkit before running this; reaching here means the client is in. */
+        if (!client_is_authenticated(c))
+                return xv_error_set_full(error, -EACCES, XVP_ERR_AUTH_FAILED, XVP_FROM_POLKIT,
+                                         "access denied by policy");
+        ret->complete = 1;
         return 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include "xv-alloc.h"
 #include "xv-domain-xml.h"
+#include "xvd-client.h"
 #include "xvd-proc.h"
 
 /* libvirt's flag values that are not in the .x as constants. */
@@ -118,7 +119,46 @@ static bool summary_matches(const HvDomainSummary *s, unsigned flags) {
 
 /* One backend pass over every domain, filtered by @flags. The backend filters too; filtering again
  * here keeps the reply right whatever subset of the bits a backend honours. */
-static int list_all(XvHypervisor *h, unsigned flags, SummaryList *ret, XvError *error) {
+/* The listing filters (libvirt's ACL filter callbacks): the decision is the authz code's
+ * (client_acl_domain_visible(), org.xenvirt.api.domain.getattr with the domain's details); with
+ * ACLs off or for root it says yes at once. */
+static bool domain_visible(Client *c, const HvDomainRef *ref) {
+        return client_acl_domain_visible(c, ref->name, &ref->uuid);
+}
+
+/* Keeps the running domain ids the caller may see. */
+static void filter_ids(XvHypervisor *h, Client *c, int *ids, size_t *n) {
+        size_t k = 0;
+
+        if (!client_acl_applies(c))
+                return;
+        for (size_t i = 0; i < *n; i++) {
+                _cleanup_ref_ HvDomainRef ref = {};
+
+                if (hypervisor_lookup_by_id(h, ids[i], &ref, NULL) >= 0 && domain_visible(c, &ref))
+                        ids[k++] = ids[i];
+        }
+        *n = k;
+}
+
+/* Keeps the defined (inactive) domain names the caller may see; the others are freed. */
+static void filter_names(XvHypervisor *h, Client *c, char **names) {
+        size_t k = 0;
+
+        if (!client_acl_applies(c) || !names)
+                return;
+        for (size_t i = 0; names[i]; i++) {
+                _cleanup_ref_ HvDomainRef ref = {};
+
+                if (hypervisor_lookup_by_name(h, names[i], &ref, NULL) >= 0 && domain_visible(c, &ref))
+                        names[k++] = names[i];
+                else
+                        names[i] = mfree(names[i]);
+        }
+        names[k] = NULL;
+}
+
+static int list_all(XvHypervisor *h, Client *c, unsigned flags, SummaryList *ret, XvError *error) {
         HvDomainSummary *items = NULL;
         size_t n = 0, k = 0;
         int r;
@@ -128,7 +168,7 @@ static int list_all(XvHypervisor *h, unsigned flags, SummaryList *ret, XvError *
                 return r;
 
         for (size_t i = 0; i < n; i++) {
-                if (summary_matches(&items[i], flags)) {
+                if (summary_matches(&items[i], flags) && items[i].ref.name && domain_visible(c, &items[i].ref)) {
                         if (k != i) {
                                 items[k] = items[i];
                                 items[i] = (HvDomainSummary) {};
@@ -219,7 +259,7 @@ int proc_connect_list_all_domains(Manager *m, Client *c, const xvp_connect_list_
         if (r < 0)
                 return r;
 
-        n = list_all(h, args->flags, &list, error);
+        n = list_all(h, c, args->flags, &list, error);
         if (n < 0)
                 return n;
         if (n > XVP_DOMAIN_LIST_MAX)
@@ -260,6 +300,7 @@ int proc_connect_num_of_domains(Manager *m, Client *c, const void *args, xvp_con
         r = hypervisor_list_domain_ids(h, &ids, &n, error);
         if (r < 0)
                 return r;
+        filter_ids(h, c, ids, &n);
 
         ret->num = (int) MIN(n, (size_t) XVP_DOMAIN_LIST_MAX);
         return 0;
@@ -283,6 +324,7 @@ int proc_connect_list_domains(Manager *m, Client *c, const xvp_connect_list_doma
         r = hypervisor_list_domain_ids(h, &ids, &n, error);
         if (r < 0)
                 return r;
+        filter_ids(h, c, ids, &n);
 
         /* libvirt's contract: at most maxids ids, the rest are silently left out. */
         n = MIN(n, (size_t) args->maxids);
@@ -304,6 +346,7 @@ int proc_connect_num_of_defined_domains(Manager *m, Client *c, const void *args,
         r = hypervisor_list_defined_names(h, &names, error);
         if (r < 0)
                 return r;
+        filter_names(h, c, names);
 
         ret->num = (int) MIN(strv_length(names), (size_t) XVP_DOMAIN_LIST_MAX);
         return 0;
@@ -328,6 +371,7 @@ int proc_connect_list_defined_domains(Manager *m, Client *c, const xvp_connect_l
         r = hypervisor_list_defined_names(h, &names, error);
         if (r < 0)
                 return r;
+        filter_names(h, c, names);
 
         n = MIN(strv_length(names), (size_t) args->maxnames);
         if (n == 0)
@@ -1657,7 +1701,7 @@ int proc_domain_get_messages(Manager *m, Client *c, const xvp_domain_get_message
 
 /* ---- migration v1 ------------------------------------------------------------------------------ */
 
-static int check_migrate_args(uint64_t flags, const xvp_string dname, uint64_t resource, XvError *error) {
+static int check_migrate_args(uint64_t flags, char *const *dname, uint64_t resource, XvError *error) {
         if (flags & ~(uint64_t) MIGRATE_SUPPORTED_FLAGS)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "unsupported flags (0x%llx) in function %s",
                                      (unsigned long long) (flags & ~(uint64_t) MIGRATE_SUPPORTED_FLAGS),
@@ -1906,7 +1950,7 @@ int proc_connect_get_all_domain_stats(Manager *m, Client *c, const xvp_connect_g
                 return r;
 
         /* One pass over the host, whether the client named domains or not. */
-        n = list_all(h, args->doms.doms_len > 0 ? 0 : filter, &list, error);
+        n = list_all(h, c, args->doms.doms_len > 0 ? 0 : filter, &list, error);
         if (n < 0)
                 return n;
 

@@ -8,6 +8,7 @@
 
 #include "xv-alloc.h"
 #include "xv-log.h"
+#include "xvd-polkit.h"
 #include "xvd-workers.h"
 
 #define WORKERS_COMPLETIONS_PER_WAKEUP 64u
@@ -63,8 +64,11 @@ static void *worker_main(void *userdata) {
                         pthread_cond_wait(&w->cond, &w->lock);
                 item = list_pop(&w->queue_head, &w->queue_tail);
                 pthread_mutex_unlock(&w->lock);
-                if (!item)
-                        return NULL;    /* stopping, and nothing left to run */
+                if (!item) {
+                        /* Stopping, and nothing left to run: the thread's own polkit bus goes too. */
+                        polkit_thread_done();
+                        return NULL;
+                }
 
                 item->run(item);
 
@@ -73,7 +77,8 @@ static void *worker_main(void *userdata) {
                 pthread_mutex_unlock(&w->lock);
 
                 /* Wakes the loop; a full counter (impossible in practice) still leaves it readable. */
-                (void) write(w->efd, &one, sizeof(one));
+                if (write(w->efd, &one, sizeof(one)) < 0)
+                        log_debug_errno(-errno, "Cannot wake the loop for a completion: %m");
         }
 }
 
@@ -102,11 +107,14 @@ static int on_eventfd(sd_event_source *s, int fd, uint32_t revents, void *userda
         Workers *w = userdata;
         uint64_t v;
 
-        (void) read(fd, &v, sizeof(v));
+        /* Resets the counter; EAGAIN (nothing to read) only means another wakeup got here first. */
+        if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN && errno != EINTR)
+                log_debug_errno(-errno, "Cannot read the workers' eventfd: %m");
         if (workers_complete(w, WORKERS_COMPLETIONS_PER_WAKEUP) >= WORKERS_COMPLETIONS_PER_WAKEUP) {
                 /* More may be waiting: make sure we come back without starving other clients. */
                 v = 1;
-                (void) write(w->efd, &v, sizeof(v));
+                if (write(w->efd, &v, sizeof(v)) < 0)
+                        log_debug_errno(-errno, "Cannot wake the loop for more completions: %m");
         }
         if (w->idle_callback)
                 w->idle_callback(w->idle_userdata);

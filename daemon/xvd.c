@@ -103,9 +103,7 @@ static int parse_argv(int argc, char *argv[], const char **ret_config, bool *ret
                 case 'p':
                         key = "pid_file";
                         break;
-                case '?':
-                        return -EINVAL;
-                default:
+                default:        /* '?': getopt_long() has printed the error */
                         return -EINVAL;
                 }
                 if (key) {

@@ -3,7 +3,10 @@
 """Reads protocol/xenvirt_protocol.x and emits the dispatch table of xenvirtd.
 
 The procedure enum (xvp_procedure) carries one doc comment per procedure with the annotations
-@acl, @readonly, @blocking and optionally @message. The argument and reply types are found by
+@acl, @readonly, @blocking and optionally @message and @aclflag. "@aclflag: <FLAG_CONSTANT>
+<action>" says that a call whose args->flags has that bit also needs <action> (the args struct
+must have a 'flags' member, the constant must be a 'const' of the .x, and the action has the
+form of @acl); the row carries the mask, the action and a typed accessor for flags. The argument and reply types are found by
 naming convention: xvp_<name>_args and xvp_<name>_ret for calls (void when absent), and
 xvp_<name>_msg for server-sent messages, where <name> is the procedure name in lower case.
 
@@ -11,7 +14,7 @@ Modes (exactly one):
   --header          xvd-dispatch-table.h: row type, flags, one handler prototype per call
   --source          xvd-dispatch-table.c: typed thunks and the table
   --stubs           handlers that all answer XVP_ERR_NO_SUPPORT (compile check, fuzzer)
-  --policy-actions  the set of @acl values, one per line (polkit policy cross-check)
+  --policy-actions  the set of @acl and @aclflag actions, one per line (polkit policy cross-check)
   --readonly-list   "<number> <name>" of every procedure allowed on the read-only socket
 
 Anything inconsistent (missing annotation, @acl none without @readonly yes, a message without
@@ -27,7 +30,7 @@ import re
 import sys
 
 ACL_RE = re.compile(r'^org\.xenvirt\.api\.[a-z]+(?:-[a-z]+)*\.[a-z]+(?:-[a-z]+)*$')
-KNOWN_KEYS = ('acl', 'readonly', 'blocking', 'message')
+KNOWN_KEYS = ('acl', 'readonly', 'blocking', 'message', 'aclflag')
 REQUIRED_KEYS = ('acl', 'readonly', 'blocking')
 
 
@@ -44,6 +47,13 @@ class Procedure:
         self.msg = None
         self.args_dom = False                   # the args struct starts with 'xvp_nonnull_domain dom'
         self.ret_dom = False
+        self.aclflag = None                     # (FLAG_CONSTANT, action) from @aclflag
+
+    @property
+    def api_name(self):
+        """libvirt's name of the API behind the procedure: DOMAIN_GET_XML_DESC -> virDomainGetXMLDesc."""
+        acronyms = {'xml': 'XML', 'uuid': 'UUID', 'id': 'ID', 'cpu': 'CPU', 'nmi': 'NMI', 'os': 'OS', 'uri': 'URI'}
+        return 'vir' + ''.join(acronyms.get(w, w.capitalize()) for w in self.lower.split('_'))
 
     @property
     def acl(self):
@@ -94,8 +104,10 @@ def parse(path):
             if not pending:
                 errors.append('%s:%d: %s has no annotations' % (path, line, p.const))
             else:
-                for am in re.finditer(r'@(\w+)\s*:\s*(\S+)', pending[0]):
-                    key, value = am.group(1), am.group(2)
+                for am in re.finditer(r'@(\w+)\s*:[ \t]*([^\n]*)', pending[0]):
+                    key, value = am.group(1), am.group(2).strip()
+                    if value.endswith('*/'):
+                        value = value[:-2].rstrip()
                     if key not in KNOWN_KEYS:
                         errors.append('%s:%d: %s: unknown annotation @%s' % (path, line, p.const, key))
                     elif key in p.annotations:
@@ -118,6 +130,10 @@ def parse(path):
         if sm.group(2):
             dom_first.add(sm.group(1))
 
+    consts = set(cm.group(1) for cm in re.finditer(r'^\s*const\s+(\w+)\s*=', code, re.M))
+    has_flags = set(sm.group(1) for sm in re.finditer(r'^\s*struct\s+(xvp_\w+)\s*\{([^}]*)\}', code, re.M)
+                    if re.search(r'\bunsigned\s+int\s+flags\s*;', sm.group(2)))
+
     seen_numbers, seen_names, last = {}, {}, 0
     for p in procs:
         where = '%s:%d: %s' % (path, p.line, p.const)
@@ -137,6 +153,9 @@ def parse(path):
         for key in REQUIRED_KEYS:
             if key not in p.annotations:
                 errors.append('%s: missing @%s' % (where, key))
+        for key in ('acl', 'readonly', 'blocking', 'message'):
+            if key in p.annotations and len(p.annotations[key].split()) != 1:
+                errors.append('%s: @%s takes one word, not %r' % (where, key, p.annotations[key]))
         for key in ('readonly', 'blocking', 'message'):
             if key in p.annotations and p.annotations[key] not in ('yes', 'no'):
                 errors.append('%s: @%s must be yes or no, not %r' % (where, key, p.annotations[key]))
@@ -167,6 +186,30 @@ def parse(path):
             p.ret = base + '_ret' if base + '_ret' in structs else None
             p.args_dom = p.args in dom_first
             p.ret_dom = p.ret in dom_first
+
+        aclflag = p.annotations.get('aclflag')
+        if aclflag is not None:
+            words = aclflag.split()
+            if len(words) != 2:
+                errors.append('%s: @aclflag must be "<FLAG_CONSTANT> <action>", not %r' % (where, aclflag))
+            else:
+                flag, action = words
+                bad = False
+                if flag not in consts:
+                    errors.append('%s: @aclflag: %s is not a const of the .x' % (where, flag))
+                    bad = True
+                if not ACL_RE.match(action):
+                    errors.append('%s: @aclflag action %r is not org.xenvirt.api.<object>.<permission>'
+                                  % (where, action))
+                    bad = True
+                if p.annotations.get('message') == 'yes':
+                    errors.append('%s: a server-sent message cannot have @aclflag' % where)
+                    bad = True
+                elif not p.args or p.args not in has_flags:
+                    errors.append('%s: @aclflag needs an args struct with an "unsigned int flags" member' % where)
+                    bad = True
+                if not bad:
+                    p.aclflag = (flag, action)
 
     # A struct named like a procedure's args/ret/msg that matches no procedure is a typo of one.
     owners = set('xvp_' + p.lower for p in procs)
@@ -218,6 +261,7 @@ def emit_header(procs, source_name):
            'typedef struct ProcRow {\n',
            '        int number;                     /* 0 in the unused slots of dispatch_table[] */\n',
            '        const char *name;               /* "domain-suspend" */\n',
+           '        const char *api_name;           /* libvirt\'s API: "virDomainSuspend" (for messages) */\n',
            '        ProcHandler handler;            /* NULL for PROC_MESSAGE */\n',
            '        xdrproc_t args_filter;          /* the message struct for PROC_MESSAGE */\n',
            '        size_t args_size;\n',
@@ -226,6 +270,11 @@ def emit_header(procs, source_name):
            '        const char *polkit_action;      /* NULL for @acl: none */\n',
            '        unsigned flags;                 /* ProcFlags */\n',
            '        ProcDomain domain;              /* where the domain handle is, if anywhere */\n',
+           '        /* @aclflag: when args_flags(args) & aclflag_mask, the call also needs aclflag_action. */\n',
+           '        unsigned aclflag_mask;\n',
+           '        const char *aclflag_name;       /* the flag constant, for messages */\n',
+           '        const char *aclflag_action;\n',
+           '        unsigned (*args_flags)(const void *args);\n',
            '} ProcRow;\n\n',
            '#define DISPATCH_TABLE_SIZE %d\n' % (max(p.number for p in procs) + 1),
            '#define DISPATCH_PROC_COUNT %d\n\n' % len(procs),
@@ -249,6 +298,9 @@ def emit_source(procs, header_name):
             continue
         out.append('static int thunk_%s(Manager *m, Client *c, const void *args, void *ret, XvError *error) {\n'
                    '        return proc_%s(m, c, args, ret, error);\n}\n\n' % (p.lower, p.lower))
+        if p.aclflag:
+            out.append('static unsigned args_flags_%s(const void *args) {\n'
+                       '        return ((const %s *) args)->flags;\n}\n\n' % (p.lower, p.args))
 
     out.append('const ProcRow dispatch_table[DISPATCH_TABLE_SIZE] = {\n')
     for p in procs:
@@ -266,6 +318,7 @@ def emit_source(procs, header_name):
         out.append('        [%s] = {\n' % p.const)
         out.append('                .number        = %s,\n' % p.const)
         out.append('                .name          = %s,\n' % c_string(p.name))
+        out.append('                .api_name      = %s,\n' % c_string(p.api_name))
         out.append('                .handler       = %s,\n' % ('NULL' if p.message else 'thunk_' + p.lower))
         out.append('                .args_filter   = (xdrproc_t) %s,\n' % ('xdr_' + args if args else 'filter_void'))
         out.append('                .args_size     = %s,\n' % ('sizeof(%s)' % args if args else '0'))
@@ -276,6 +329,11 @@ def emit_source(procs, header_name):
         if p.args_dom or p.ret_dom:
             out.append('                .domain        = %s,\n'
                        % ('PROC_DOMAIN_ARGS' if p.args_dom else 'PROC_DOMAIN_RET'))
+        if p.aclflag:
+            out.append('                .aclflag_mask  = %s,\n' % p.aclflag[0])
+            out.append('                .aclflag_name  = %s,\n' % c_string(p.aclflag[0]))
+            out.append('                .aclflag_action = %s,\n' % c_string(p.aclflag[1]))
+            out.append('                .args_flags    = args_flags_%s,\n' % p.lower)
         out.append('        },\n')
     out.append('};\n\n')
     out.append('const ProcRow *dispatch_table_lookup(int proc) {\n'
@@ -343,7 +401,9 @@ def main():
     elif opts.stubs:
         text = emit_stubs(procs, opts.header_name)
     elif opts.policy_actions:
-        text = ''.join(a + '\n' for a in sorted(set(p.acl for p in procs if p.acl != 'none')))
+        actions = set(p.acl for p in procs if p.acl != 'none')
+        actions |= set(p.aclflag[1] for p in procs if p.aclflag)
+        text = ''.join(a + '\n' for a in sorted(actions))
     else:
         text = ''.join('%d %s\n' % (p.number, p.name) for p in procs if p.readonly and not p.message)
     write_output(text, opts.output)

@@ -6,8 +6,11 @@ set -e
 PACKAGES="
   autoconf automake libtool pkg-config make gcc clang
   libxml2-dev libtirpc-dev rpcsvc-proto libsystemd-dev libxen-dev
-  python3 libvirt-clients python3-libvirt libxml2-utils xz-utils curl xenstore-utils coreutils
+  python3 libvirt-clients python3-libvirt libxml2-utils libedit-dev xz-utils curl xenstore-utils coreutils
   systemd procps
+  dbus-daemon polkitd util-linux passwd
+  valgrind cppcheck clang-tidy bear
+  debhelper dpkg-dev lintian openssh-server netcat-openbsd man-db git
 "
 
 if [ "$(id -u)" != 0 ]; then

@@ -31,6 +31,8 @@ test_count=0
 test_failed=0
 test_skip_all_reason=
 sandbox_dir=
+# Commands run by test_cleanup after the sandbox is down (helpers register their own cleanup).
+test_cleanup_hooks=()
 
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xv-integration.XXXXXX") || {
         echo "Bail out! cannot create a temporary directory"
@@ -38,14 +40,18 @@ TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xv-integration.XXXXXX") || {
 }
 
 test_cleanup() {
+        local hook keep=
         if [ -n "$sandbox_dir" ] && [ -d "$sandbox_dir" ]; then
                 if [ $test_failed -gt 0 ] && [ -n "${XV_TEST_KEEP_LOGS:-}" ]; then
                         echo "# logs kept in $sandbox_dir"
-                        "$SANDBOX" down "$sandbox_dir" > /dev/null 2>&1 || true
-                        return
+                        keep=yes
                 fi
                 "$SANDBOX" down "$sandbox_dir" > /dev/null 2>&1 || true
         fi
+        for hook in "${test_cleanup_hooks[@]}"; do
+                $hook || true
+        done
+        [ -n "$keep" ] && return
         [ -n "${XV_TEST_KEEP_LOGS:-}" ] || rm -rf "$TEST_DIR"
 }
 trap test_cleanup EXIT
@@ -76,8 +82,13 @@ test_require_python_libvirt() {
 # Starts xensim and xenvirtd in $TEST_DIR/sb and loads the env file. Skips the script when the
 # daemon has not been built, fails (Bail out!) when the sandbox does not come up.
 sandbox_up() {
+        local a
         [ -x "$XV_BUILDDIR/daemon/xenvirtd" ] || skip_all "daemon/xenvirtd is not built"
         sandbox_dir=$TEST_DIR/sb
+        for a in "$@"; do
+                # polkitd and the test users must reach the sandbox directory.
+                [ "$a" != --polkit ] || chmod 0755 "$TEST_DIR"
+        done
         if ! "$SANDBOX" up "$sandbox_dir" "$@" > "$TEST_DIR/sandbox-up.out" 2>&1; then
                 test_diag_file "$TEST_DIR/sandbox-up.out"
                 echo "Bail out! tests/sandbox up failed"
@@ -154,4 +165,196 @@ test_done() {
                 exit 1
         fi
         exit 0
+}
+
+# ---- Access control: polkit, test users (tests/sandbox up DIR --polkit) ----------------------------
+
+# Bails out unless everything the polkit tests need is here: root (users, setpriv, polkitd) and
+# the tools of tests/install-deps.sh. CI installs them, so a missing one is a failure, not a skip.
+test_require_polkit() {
+        local t missing=
+        [ "$(id -u)" = 0 ] || { echo "Bail out! the polkit tests run as root (test users, setpriv)"; exit 1; }
+        for t in dbus-daemon busctl pkcheck pkaction setpriv unshare useradd groupadd userdel flock \
+                /usr/lib/polkit-1/polkitd; do
+                command -v "$t" > /dev/null 2>&1 || missing="$missing $t"
+        done
+        if [ -n "$missing" ]; then
+                echo "Bail out! missing:$missing (tests/install-deps.sh: dbus-daemon polkitd systemd util-linux passwd)"
+                exit 1
+        fi
+}
+
+# The test users, shared by every script that runs at the same time (make check -j): the first
+# script creates what does not exist yet and records it, each script registers itself as a
+# holder, and the last holder to leave deletes what was created. Users and groups that existed
+# before (not created here) are never deleted.
+XV_TEST_USERS_STATE=${XV_TEST_USERS_STATE:-/run/xenvirt-tests/users}
+XV_TEST_USERS="xvt-member xvt-other xvt-alice"
+xv_users_holder=
+
+# Whether a holder (PID-STARTTIME) is still running.
+xv_holder_alive() {
+        local pid=${1%%-*} start=${1#*-} now
+        [ -r "/proc/$pid/stat" ] || return 1
+        now=$(sed 's/.*) //' "/proc/$pid/stat" 2> /dev/null | cut -d' ' -f20)
+        [ "$now" = "$start" ]
+}
+
+xv_polkit_users() {
+        local start
+        [ -z "$xv_users_holder" ] || return 0
+        start=$(sed 's/.*) //' "/proc/$$/stat" | cut -d' ' -f20)
+        xv_users_holder=$$-$start
+        mkdir -p "$XV_TEST_USERS_STATE/holders" || return 1
+        test_cleanup_hooks+=(xv_polkit_users_release)
+        (
+                flock -w 60 9 || { echo "cannot lock $XV_TEST_USERS_STATE/lock" >&2; exit 1; }
+                created=$XV_TEST_USERS_STATE/created
+                touch "$created"
+                if ! getent group xenvirt > /dev/null; then
+                        groupadd xenvirt || exit 1
+                        echo group:xenvirt >> "$created"
+                fi
+                for u in $XV_TEST_USERS; do
+                        id -u "$u" > /dev/null 2>&1 && continue
+                        groups=()
+                        [ "$u" != xvt-member ] || groups=(--groups xenvirt)
+                        useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+                                "${groups[@]}" "$u" || exit 1
+                        echo "user:$u" >> "$created"
+                done
+                # Membership is the test's premise: check it for users that existed before too.
+                id -nG xvt-member | tr ' ' '\n' | grep -qx xenvirt || gpasswd -a xvt-member xenvirt > /dev/null || exit 1
+                for u in xvt-other xvt-alice; do
+                        if id -nG "$u" | tr ' ' '\n' | grep -qx xenvirt; then
+                                echo "$u is a member of group xenvirt: the tests need it outside" >&2
+                                exit 1
+                        fi
+                done
+                : > "$XV_TEST_USERS_STATE/holders/$xv_users_holder"
+        ) 9> "$XV_TEST_USERS_STATE/lock"
+}
+
+# Cleanup hook of xv_polkit_users: the last holder deletes what the holders created.
+xv_polkit_users_release() {
+        [ -n "$xv_users_holder" ] || return 0
+        (
+                flock -w 60 9 || exit 1
+                rm -f "$XV_TEST_USERS_STATE/holders/$xv_users_holder"
+                for h in "$XV_TEST_USERS_STATE"/holders/*; do
+                        [ -e "$h" ] || continue
+                        xv_holder_alive "${h##*/}" && exit 0
+                        rm -f "$h"
+                done
+                created=$XV_TEST_USERS_STATE/created
+                [ -f "$created" ] || exit 0
+                left=
+                # Users first (each takes its own group along), then the group.
+                while read -r c; do
+                        case $c in
+                                user:*) userdel "${c#user:}" 2> /dev/null || left="$left$c\n" ;;
+                        esac
+                done < "$created"
+                while read -r c; do
+                        case $c in
+                                group:*) groupdel "${c#group:}" 2> /dev/null || left="$left$c\n" ;;
+                        esac
+                done < "$created"
+                printf "%b" "$left" > "$created"
+        ) 9> "$XV_TEST_USERS_STATE/lock"
+        xv_users_holder=
+}
+
+# xv_as USER CMD...: runs CMD as USER (setpriv execs in place: no root process in between), with
+# the user's groups from the group database, a private HOME and XDG directories below $TEST_DIR,
+# the C locale and the sandbox's environment; returns CMD's exit status.
+xv_as() {
+        local user=$1 home v
+        local -a envs
+        shift
+        home=$TEST_DIR/home/$user
+        if [ ! -d "$home" ]; then
+                mkdir -p "$home/run" || return 1
+                chmod 0755 "$TEST_DIR" "$TEST_DIR/home" &&
+                        chown -R "$user:$(id -g "$user")" "$home" &&
+                        chmod 0700 "$home" "$home/run" || return 1
+        fi
+        envs=(PATH="$PATH" HOME="$home" USER="$user" LOGNAME="$user" SHELL=/bin/sh LC_ALL=C.UTF-8
+              XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache"
+              XDG_DATA_HOME="$home/.local/share" XDG_STATE_HOME="$home/.local/state"
+              XDG_RUNTIME_DIR="$home/run")
+        for v in $(compgen -e); do
+                case $v in
+                        LD_LIBRARY_PATH|DBUS_SYSTEM_BUS_ADDRESS|XENVIRT_*|XENSIM_*|XENSTORED_PATH|XEND_SOCKET|\
+                        LIBVIRT_*|VIRSH_*|PYTHON*|ASAN_OPTIONS|UBSAN_OPTIONS|LSAN_OPTIONS|XV_*|TEST_PYTHON)
+                                envs+=("$v=${!v}") ;;
+                esac
+        done
+        setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups -- env -i "${envs[@]}" "$@"
+}
+
+# The probe a rules file carries (first in the file): root asks about a subject of uid 65534 with
+# the detail xv_rule_probe=TOKEN, which only this file's probe rule grants. So the probe is
+# granted exactly when polkitd has loaded (and parsed) this version of the file.
+xv_polkit_probe() {
+        local start
+        start=$(sed 's/.*) //' "/proc/$$/stat" | cut -d' ' -f20)
+        pkcheck --action-id org.xenvirt.unix.manage --process "$$,$start,65534" \
+                --detail xv_rule_probe "$1" > /dev/null 2>&1
+}
+
+# Waits (20 s at most) until the probe TOKEN is granted (want=0) or refused (want=1).
+xv_polkit_wait_probe() {
+        local token=$1 want=$2 rc
+        for _ in $(seq 200); do
+                xv_polkit_probe "$token"
+                rc=$?
+                [ $rc -eq "$want" ] && return 0
+                sleep 0.1
+        done
+        echo "polkitd did not reload its rules within 20 s (log: $sandbox_dir/polkitd.log):"
+        tail -n 5 "$sandbox_dir/polkitd.log"
+        return 1
+}
+
+# xv_polkit_rule NAME <<'EOF' ... EOF: installs the JavaScript on stdin as
+# $sandbox_dir/polkit/rules.d/NAME.rules (replacing an earlier version) and waits until polkitd
+# has loaded it. A rule with a syntax error is never loaded: this then fails after 20 s.
+xv_polkit_rule() {
+        local name=$1 pk=$sandbox_dir/polkit token
+        [ -d "$pk/rules.d" ] || { echo "xv_polkit_rule: no --polkit sandbox"; return 1; }
+        token=$name.$$.$RANDOM$RANDOM
+        mkdir -p "$pk/probe"
+        {
+                echo "/* added by xv_polkit_rule (lib.sh): tells the test when polkitd has loaded this file */"
+                echo "polkit.addRule(function(action, subject) {"
+                echo "        if (action.id == \"org.xenvirt.unix.manage\" && action.lookup(\"xv_rule_probe\") == \"$token\")"
+                echo "                return polkit.Result.YES;"
+                echo "});"
+                cat
+        } > "$pk/probe/$name.rules.tmp" || return 1
+        chmod 0644 "$pk/probe/$name.rules.tmp"
+        mv -f "$pk/probe/$name.rules.tmp" "$pk/rules.d/$name.rules" || return 1
+        echo "$token" > "$pk/probe/$name.token"
+        "$SANDBOX" polkit-sync "$sandbox_dir" || return 1
+        xv_polkit_wait_probe "$token" 0
+}
+
+# xv_polkit_rule_rm NAME: removes a rules file installed by xv_polkit_rule and waits until polkitd
+# has dropped it.
+xv_polkit_rule_rm() {
+        local name=$1 pk=$sandbox_dir/polkit token
+        read -r token < "$pk/probe/$name.token" || return 1
+        rm -f "$pk/rules.d/$name.rules" "$pk/probe/$name.token"
+        "$SANDBOX" polkit-sync "$sandbox_dir" || return 1
+        xv_polkit_wait_probe "$token" 1
+}
+
+# Stops / restarts the sandbox's polkitd (the private bus stays up).
+xv_polkitd_stop() {
+        "$SANDBOX" polkitd-stop "$sandbox_dir"
+}
+
+xv_polkitd_start() {
+        "$SANDBOX" polkitd-start "$sandbox_dir"
 }

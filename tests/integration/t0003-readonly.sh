@@ -21,7 +21,7 @@ ro_case() {
 	r = c.call(DEFINE_XML, xdr_string("<domain type=\"xen\"><name>ro</name></domain>"))
 	e = error_of(r)
 	assert e and e[0] == 29, e
-	assert e[2] == "operation forbidden: read only access prevents domain-define-xml", e
+	assert e[2] == "operation forbidden: read only access prevents virDomainDefineXML", e
 	r = c.call(136, xdr_string("xen-xm") + xdr_string("<domain/>") + struct.pack(">I", 0))
 	assert error_of(r)[0] == 29, error_of(r)
 	assert c.get_type() == "Xen"
