@@ -17,6 +17,9 @@ static int compare(const void *a, const void *b) {
         return strcmp(*(char * const *) a, *(char * const *) b);
 }
 
+/* libFuzzer calls this once before the first input when a target defines it. */
+__attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv);
+
 int main(int argc, char *argv[]) {
         _cleanup_free_ char *dir = NULL;
         _cleanup_strv_free_ char **names = NULL;
@@ -47,7 +50,10 @@ int main(int argc, char *argv[]) {
                 }
         closedir(d);
 
-        qsort(names, strv_length(names), sizeof(char *), compare);
+        if (LLVMFuzzerInitialize)
+                (void) LLVMFuzzerInitialize(&argc, &argv);
+        if (names)      /* qsort() wants a valid pointer even for no elements */
+                qsort(names, strv_length(names), sizeof(char *), compare);
         printf("1..%zu\n", strv_length(names));
         STRV_FOREACH(f, names) {
                 _cleanup_free_ char *path = NULL, *data = NULL;

@@ -151,3 +151,137 @@ def slow_call_works(path, delay_s):
     r = c.recv_reply()
     c.close()
     return r[5] == OK and time.time() - t >= delay_s * 0.9
+
+
+# ---- Hostile-client helpers (t0600, t0601, t0610) ---------------------------------------------
+
+import os
+import random
+import threading
+
+DOMAIN_GET_INFO = 16
+DOMAIN_LOOKUP_BY_NAME = 23
+DOMAIN_CREATE_XML = 10
+DOMAIN_GET_XML_DESC = 14
+DOMAIN_UNDEFINE = 35
+
+
+def xdr_uint(n):
+    return struct.pack('>I', n)
+
+
+def xdr_int(n):
+    return struct.pack('>i', n)
+
+
+def xdr_opaque(b):
+    return struct.pack('>I', len(b)) + b + b'\0' * ((4 - len(b) % 4) % 4)
+
+
+def xdr_domain(name, uuid, dom_id):
+    """An xvp_nonnull_domain: name, 16 uuid bytes, id."""
+    return xdr_string(name) + uuid + xdr_int(dom_id)
+
+
+def decode_domain(buf, off=0):
+    """(name, uuid bytes, id, next offset) of an xvp_nonnull_domain."""
+    name, off = decode_string(buf, off)
+    uuid = buf[off:off + 16]
+    (dom_id,) = struct.unpack_from('>i', buf, off + 16)
+    return name, uuid, dom_id, off + 20
+
+
+def proc_status(pid):
+    """/proc/PID/status as {field: first word}; VmRSS and VmHWM are in kB."""
+    out = {}
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            k, _, v = line.partition(':')
+            out[k] = v.split()[0] if v.split() else ''
+    return out
+
+
+def rss_kib(pid):
+    return int(proc_status(pid)['VmRSS'])
+
+
+def fd_count(pid):
+    return len(os.listdir('/proc/%d/fd' % pid))
+
+
+def wait_fd_count(pid, want, timeout=20.0):
+    """Waits until the daemon holds at most @want fds; returns the last count."""
+    end = time.time() + timeout
+    n = fd_count(pid)
+    while n > want and time.time() < end:
+        time.sleep(0.1)
+        n = fd_count(pid)
+    return n
+
+
+def procedures(xfile):
+    """The procedures of the .x as gen-dispatch.py parses them: {number: Procedure}."""
+    import importlib.util
+    gen = os.path.join(os.path.dirname(os.path.abspath(xfile)), 'gen-dispatch.py')
+    spec = importlib.util.spec_from_file_location('gen_dispatch', gen)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    procs, errors = mod.parse(xfile)
+    assert not errors, errors
+    return dict((p.number, p) for p in procs)
+
+
+class GoodClient(threading.Thread):
+    """A well-behaved client in the background: DOMAIN_LOOKUP_BY_NAME and DOMAIN_GET_INFO of
+    @name in a loop, every reply checked (serial, status, the name echoed). stop() returns the
+    number of rounds and raises if any reply was wrong or missing."""
+
+    def __init__(self, path, name='Domain-0', read_only=False, timeout=20.0):
+        super().__init__(daemon=True)
+        self.conn = Conn(path, timeout)
+        self.conn.handshake(read_only=read_only)
+        self.name = name
+        self.rounds = 0
+        self.error = None
+        self.halt = threading.Event()
+        self.start()
+
+    def run(self):
+        c = self.conn
+        try:
+            while not self.halt.is_set():
+                serial = c.serial
+                r = c.call(DOMAIN_LOOKUP_BY_NAME, xdr_string(self.name))
+                assert r[4] == serial and r[2] == DOMAIN_LOOKUP_BY_NAME, 'reply out of order: %r' % (r[:6],)
+                assert r[5] == OK, 'lookup of %s failed: %r' % (self.name, error_of(r))
+                name, uuid, dom_id, _ = decode_domain(r[6])
+                assert name == self.name, 'lookup answered %r' % name
+                r = c.call(DOMAIN_GET_INFO, xdr_domain(name, uuid, dom_id))
+                assert r[2] == DOMAIN_GET_INFO and r[5] == OK, 'getinfo failed: %r' % (error_of(r),)
+                self.rounds += 1
+        except Exception as e:      # reported by stop()
+            self.error = e
+
+    def progress(self, timeout=10.0):
+        """Waits until at least one more round completed (the client is served right now)."""
+        start = self.rounds
+        end = time.time() + timeout
+        while self.rounds == start and time.time() < end and self.error is None and self.is_alive():
+            time.sleep(0.01)
+        if self.error is not None:
+            raise AssertionError('the good client failed: %r' % (self.error,))
+        assert self.rounds > start, 'the good client made no progress for %.0f s' % timeout
+
+    def stop(self):
+        self.halt.set()
+        self.join(30)
+        assert not self.is_alive(), 'the good client hangs'
+        if self.error is not None:
+            raise AssertionError('the good client failed: %r' % (self.error,))
+        assert self.rounds > 0, 'the good client never completed a round'
+        self.conn.close()
+        return self.rounds
+
+
+def random_bytes(rng, n):
+    return rng.randbytes(n)
