@@ -43,7 +43,7 @@ activate() {
 		--rw-socket "$ACT/not-used-rw" --ro-socket "$ACT/not-used-ro" \
 		>"$ACT/log" 2>&1 &
 	act_pid=$!
-	for i in $(seq 100); do [ -S "$ACT/$(basename "$2")" ] && return 0; sleep 0.05; done
+	for i in $(seq 400); do [ -S "$ACT/$(basename "$2")" ] && return 0; sleep 0.05; done
 	return 1
 }
 
@@ -72,7 +72,7 @@ test_expect_success 'two activated sockets rw:ro keep their roles, READY=1 and S
 	        sys.exit(0)
 	PY
 	nl=$!
-	for i in $(seq 100); do [ -S "$ACT/notify" ] && break; sleep 0.05; done
+	for i in $(seq 400); do [ -S "$ACT/notify" ] && break; sleep 0.05; done
 	NOTIFY_SOCKET=$ACT/notify activate rw:ro -l "$ACT/sock-rw2" -l "$ACT/sock-ro2" &&
 	virsh -c "xen:///system?socket=$ACT/sock-rw2" hostname &&
 	wait $nl && cat "$ACT/notify.log" && grep -q "STATUS=Serving" "$ACT/notify.log" &&

@@ -113,7 +113,6 @@ static int parse_argv(int argc, char *argv[]) {
                                 return log_error_errno(-EINVAL, "Invalid file descriptor '%s'", optarg);
                         break;
                 case '?':
-                        return -EINVAL;
                 default:
                         return -EINVAL;
                 }
@@ -147,6 +146,10 @@ static int hook_xend_set_absent(void *userdata, bool absent) {
 
 static int hook_xenstore_set_absent(void *userdata, bool absent) {
         return xsim_xenstore_set_absent(userdata, absent);
+}
+
+static size_t hook_xenstore_count_watches(void *userdata, const char *path) {
+        return xsim_xenstore_count_watches(userdata, path);
 }
 
 static int create_bench_domains(XsimHost *host) {
@@ -298,6 +301,7 @@ static int run(int argc, char *argv[]) {
                 .xend_set_absent = hook_xend_set_absent,
                 .xend = xd,
                 .xenstore_set_absent = hook_xenstore_set_absent,
+                .xenstore_count_watches = hook_xenstore_count_watches,
                 .xenstore = xs,
         };
         r = xsim_control_new(host, control_socket, &hooks, &control);

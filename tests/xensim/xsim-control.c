@@ -136,7 +136,7 @@ static int run_xend(XsimControl *c, char **w, size_t n, XvError *error) {
 
         if (n < 3)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG,
-                                     "Usage: xend absent|garbage|error500|drop on|off, xend delay MS");
+                                     "Usage: xend absent|garbage|error500|drop|partial on|off, xend delay MS");
         if (streq(w[1], "delay")) {
                 unsigned ms;
 
@@ -161,17 +161,26 @@ static int run_xend(XsimControl *c, char **w, size_t n, XvError *error) {
                 f->xend_error500 = on;
         else if (streq(w[1], "drop"))
                 f->xend_drop = on;
+        else if (streq(w[1], "partial"))
+                f->xend_partial = on;
         else
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unknown xend switch '%s'", w[1]);
         return 0;
 }
 
-static int run_xenstore(XsimControl *c, char **w, size_t n, XvError *error) {
+static int run_xenstore(XsimControl *c, char **w, size_t n, StrBuf *out, XvError *error) {
         bool on = false;
         int r;
 
         if (n < 3)
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Usage: xenstore absent|stale on|off");
+                return xv_error_setf(error, XVP_ERR_INVALID_ARG,
+                                     "Usage: xenstore absent|stale on|off, xenstore watches PATH");
+        if (streq(w[1], "watches")) {
+                if (!c->hooks.xenstore_count_watches)
+                        return xv_error_setf(error, XVP_ERR_OPERATION_INVALID, "xenstore is not running");
+                strbuf_appendf(out, "%zu\n", c->hooks.xenstore_count_watches(c->hooks.xenstore, w[2]));
+                return 0;
+        }
         r = parse_on_off(w[2], &on, error);
         if (r < 0)
                 return r;
@@ -263,6 +272,7 @@ static void run_stats(XsimControl *c, StrBuf *out) {
                        "xend_garbage %d\n"
                        "xend_error500 %d\n"
                        "xend_drop %d\n"
+                       "xend_partial %d\n"
                        "xenstore_absent %d\n"
                        "xenstore_stale %d\n"
                        "hypervisor_fail %d\n",
@@ -270,7 +280,8 @@ static void run_stats(XsimControl *c, StrBuf *out) {
                        h->total_memory_kib, xsim_host_free_memory_kib(h), h->xend_config_version,
                        h->xen_major, h->xen_minor, strempty(h->xen_extra),
                        h->faults.xend_absent, h->faults.xend_delay_ms, h->faults.xend_garbage,
-                       h->faults.xend_error500, h->faults.xend_drop, h->faults.xenstore_absent,
+                       h->faults.xend_error500, h->faults.xend_drop, h->faults.xend_partial,
+                       h->faults.xenstore_absent,
                        h->faults.xenstore_stale, h->faults.hypervisor_fail);
 }
 
@@ -290,9 +301,10 @@ static void run_list(XsimControl *c, StrBuf *out) {
 }
 
 static const char help_text[] =
-        "xend absent|garbage|error500|drop on|off\n"
+        "xend absent|garbage|error500|drop|partial on|off\n"
         "xend delay MS\n"
         "xenstore absent|stale on|off\n"
+        "xenstore watches PATH\n"
         "hypervisor fail on|off\n"
         "domain create NAME [MEM_MIB [VCPUS]]\n"
         "domain crash NAME\n"
@@ -321,7 +333,7 @@ int xsim_control_run(XsimControl *c, const char *line, StrBuf *out, XvError *err
         if (streq(w[0], "xend"))
                 return run_xend(c, w, n, error);
         if (streq(w[0], "xenstore"))
-                return run_xenstore(c, w, n, error);
+                return run_xenstore(c, w, n, out, error);
         if (streq(w[0], "hypervisor")) {
                 bool on = false;
                 int r;

@@ -24,6 +24,7 @@ typedef struct XsimControlHooks {
         int (*xend_set_absent)(void *userdata, bool absent);
         void *xend;
         int (*xenstore_set_absent)(void *userdata, bool absent);
+        size_t (*xenstore_count_watches)(void *userdata, const char *path);
         void *xenstore;
 } XsimControlHooks;
 

@@ -92,6 +92,7 @@ typedef struct XsimFaults {
         bool xend_garbage;              /* replies with non-HTTP bytes */
         bool xend_error500;             /* every request gets a 500 with a Python-style message */
         bool xend_drop;                 /* connections closed without a reply */
+        bool xend_partial;              /* replies cut in the middle of the body, then closed */
         bool xenstore_absent;
         bool xenstore_stale;            /* /local/domain/<id> trees stay after destruction */
         bool hypervisor_fail;           /* hypercalls fail with EPERM */

@@ -99,6 +99,17 @@ static int reply_err(XendReply *rep, int status, const char *format, ...) {
         va_end(ap);
         return r;
 }
+#ifdef __clang_analyzer__
+/* The analyzer does not follow variadic functions: a reply helper returns 0 or a negative errno,
+ * never the positive "go on" of the argument parsers. */
+#  define reply_err(...)                                                        \
+        ({                                                                      \
+                int _reply_r_ = (reply_err)(__VA_ARGS__);                       \
+                if (_reply_r_ > 0)                                              \
+                        __builtin_unreachable();                                \
+                _reply_r_;                                                      \
+        })
+#endif
 
 /* A failed state call: its XvError message, or the errno text. -ENOMEM stays -ENOMEM. */
 static int reply_xv(XendReply *rep, int status, const XvError *e, int r) {
@@ -1614,11 +1625,15 @@ static const DomainOp domain_ops[] = {
 
 /* ---------------------------------------------------------------- resources */
 
+/* 1 and the request's op in @ret, or 0 when there is none (the reply says so), or -errno. */
 static int get_op(const HttpRequest *req, const char **ret, XendReply *rep) {
         const char *op = http_request_arg(req, "op");
 
-        if (isempty(op))
-                return reply_text(rep, 406, "Invalid operation: no op given") ?: 0;
+        if (isempty(op)) {
+                int r = reply_text(rep, 406, "Invalid operation: no op given");
+
+                return r < 0 ? r : 0;
+        }
         *ret = op;
         return 1;
 }

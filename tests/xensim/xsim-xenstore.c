@@ -1372,6 +1372,18 @@ static void xenstore_unlisten(XsimXenstore *xs) {
         (void) unlink(xs->socket_path);
 }
 
+size_t xsim_xenstore_count_watches(XsimXenstore *xs, const char *path) {
+        size_t n = 0;
+
+        if (!xs || !path)
+                return 0;
+        for (size_t i = 0; i < xs->n_conns; i++)
+                for (size_t j = 0; j < xs->conns[i]->n_watches && !xs->conns[i]->dead; j++)
+                        if (streq(xs->conns[i]->watches[j].abs_path, path))
+                                n++;
+        return n;
+}
+
 int xsim_xenstore_set_absent(XsimXenstore *xs, bool absent) {
         int r;
 

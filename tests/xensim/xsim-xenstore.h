@@ -43,6 +43,9 @@ DEFINE_CLEANUP_FUNC(XsimXenstore *, xsim_xenstore_free);
 /* Fault injection: @absent closes the listening socket (and removes the socket file) and drops
  * every client; clearing it listens again. Keeps host->faults.xenstore_absent in step. */
 int xsim_xenstore_set_absent(XsimXenstore *xs, bool absent);
+/* How many watches the connected clients hold on @path (as registered: "@introduceDomain" or a
+ * canonical absolute path), so that a test can see a client re-register after a reconnect. */
+size_t xsim_xenstore_count_watches(XsimXenstore *xs, const char *path);
 
 /* Direct access for other xensim modules and tests. Paths are absolute. A write behaves like one
  * from a dom0 client (watches fire, the guest reacts to control/shutdown and memory/target). */
