@@ -156,6 +156,29 @@ kill "$events_pid" 2>/dev/null || true
 wait "$events_pid" 2>/dev/null || true
 cat "$work/events.log"
 
+step "4. xvsh, xenvirt's own command line client: virsh's commands and output, plus --json"
+x() {
+        run "$build/client/cli/xvsh" -c "$XENVIRT_URI" "$@"
+}
+x version
+x define "$work/pv-direct-kernel.xml"
+x start fc8
+x list --all
+x dominfo fc8
+x --json dominfo fc8
+x vcpuinfo fc8
+x vcpupin fc8 0 0
+x setvcpus fc8 1 --live
+x vcpucount fc8
+x 'suspend fc8; domstate --reason fc8; resume fc8; domstate --reason fc8'
+x --json list --all
+x domstats fc8
+step "Errors read the way virsh users expect"
+x dominfo no-such-domain || echo "(exit code $?)"
+run "$build/client/cli/xvsh" -c "$XENVIRT_URI_RO" destroy fc8 || echo "(refused on the read-only socket, exit code $?)"
+x destroy fc8
+x undefine fc8
+
 step "Fault injection: XenD made unreachable and back"
 run "$XENSIM_CTL" "$XENSIM_CONTROL" xend absent on
 run curl -s --unix-socket "$XEND_SOCKET" http://localhost/xend/node/ || echo "(curl: XenD is down, as asked)"
@@ -166,4 +189,4 @@ step "Stopping the sandbox"
 run "$top/tests/sandbox" down "$work/sandbox"
 echo
 echo "Demo finished: domain XML and Xen's native formats, the simulated Xen host, and xenvirtd"
-echo "serving the stock virsh. See README for building, testing and installing."
+echo "serving the stock virsh and xvsh. See README for building, testing and installing."

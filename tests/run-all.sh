@@ -1,7 +1,9 @@
 #!/bin/sh
 # Sets everything up and runs all tests: installs the Debian packages, builds twice (a -Werror
-# build and an AddressSanitizer + UBSan build), runs make check in both, and prints one summary
-# line "N passed, N failed, N skipped" computed from the automake results of both builds.
+# build and an AddressSanitizer + UBSan build) and runs make check in both, runs the unit and
+# integration tests a third time under valgrind (make check-valgrind), fuzzes, checks make
+# distcheck and make static-analysis, and prints one summary line "N passed, N failed, N skipped"
+# computed from the automake results of the three test passes.
 #
 #   sh tests/run-all.sh [--no-install]
 set -u
@@ -37,6 +39,25 @@ build() {
 build "$top/build-ci" --enable-werror || status=1
 build "$top/build-ci-asan" --enable-sanitizers || status=1
 
+# The third pass: unit and integration tests under valgrind memcheck (make check-valgrind), each
+# test with one more result that fails on any memory error or leak in our code.
+if [ "${XV_VALGRIND:-1}" = 1 ]; then
+        build_valgrind() {
+                rm -rf "$top/build-ci-valgrind" && mkdir -p "$top/build-ci-valgrind" &&
+                        cd "$top/build-ci-valgrind" || return 1
+                echo "== configure + make check-valgrind (build-ci-valgrind)"
+                "$top/configure" --enable-werror >configure.out 2>&1 || { cat configure.out; cd "$top"; return 1; }
+                make -j"$jobs" >make.out 2>&1 || { cat make.out; cd "$top"; return 1; }
+                make -j"$jobs" check-valgrind >check.out 2>&1
+                rc=$?
+                grep -E '^(FAIL|ERROR|XPASS):' check.out
+                sed -n '/^# TOTAL/,/^# ERROR/p' check.out
+                cd "$top"
+                return $rc
+        }
+        build_valgrind || status=1
+fi
+
 # The libFuzzer build: every fuzz target runs XV_FUZZ_RUNS inputs from a fixed seed on top of its
 # corpus (make fuzz), the same inputs on every machine.
 if command -v clang >/dev/null 2>&1 && [ "${XV_FUZZ_RUNS:-50000}" != 0 ]; then
@@ -62,10 +83,23 @@ if [ "${XV_DISTCHECK:-1}" = 1 ]; then
         }
 fi
 
-# Count the results of both builds from automake's .trs files; a build that failed before its
+# cppcheck and clang-tidy over the project's own sources: any finding fails the run.
+if [ "${XV_STATIC_ANALYSIS:-1}" = 1 ]; then
+        echo "== make static-analysis"
+        (cd "$top/build-ci" && make static-analysis >static-analysis.out 2>&1) || {
+                tail -60 "$top/build-ci/static-analysis.out"
+                echo "static analysis failed"
+                status=1
+        }
+        tail -3 "$top/build-ci/static-analysis.out"
+fi
+
+# Count the results of the test passes from automake's .trs files; a build that failed before its
 # tests ran counts as one failure so the summary can never look green by omission.
 passed=0 failed=0 skipped=0
-for d in build-ci build-ci-asan; do
+builds="build-ci build-ci-asan"
+[ "${XV_VALGRIND:-1}" != 1 ] || builds="$builds build-ci-valgrind"
+for d in $builds; do
         if ! ls "$top/$d"/tests >/dev/null 2>&1 || [ -z "$(find "$top/$d" -name '*.trs' 2>/dev/null | head -1)" ]; then
                 failed=$((failed + 1))
                 continue
