@@ -161,9 +161,11 @@ for it in range(iterations):
         connected.set()
     t = threading.Thread(target=worker)
     t.start()
-    # Kill while the op is on its way or in the daemon (XenD answers late in xend mode).
+    # Kill while the op is on its way or in the daemon (XenD answers late in xend mode). Every
+    # third kill comes right after the connection is up, so that some kills land before or
+    # during the op even on a fast machine, where an XM write takes well under a millisecond.
     connected.wait(30)
-    time.sleep(rng.uniform(0.0, 0.03 if mode == "xm" else 0.8))
+    time.sleep(0.0 if it % 3 == 0 else rng.uniform(0.0, 0.03 if mode == "xm" else 0.8))
     child.send_signal(signal.SIGKILL)
     child.wait()
     # A client connecting while the daemon is down waits in the held socket's backlog.
