@@ -78,12 +78,24 @@ static int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
+bool atomic_tmp_name_is(const char *filename) {
+        const char *infix;
+
+        if (filename[0] != '.')
+                return false;
+        infix = strstr(filename + 1, ATOMIC_TMP_INFIX);
+        return infix && infix > filename + 1 && strlen(infix + strlen(ATOMIC_TMP_INFIX)) == ATOMIC_TMP_SUFFIX_LEN;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
         _cleanup_free_ char *tmp = NULL, *dircopy = NULL;
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
+        const char *base = strrchr(path, '/');
         int r;
 
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+        /* DIR/.NAME.xenvirt-XXXXXX (see ATOMIC_TMP_INFIX). */
+        if (asprintf(&tmp, "%.*s.%s" ATOMIC_TMP_INFIX "XXXXXX", base ? (int) (base - path + 1) : 0, path,
+                     base ? base + 1 : path) < 0)
                 return -ENOMEM;
         dircopy = strdup(path);
         if (!dircopy)

@@ -469,22 +469,11 @@ int xm_dir_find_uuid(XmDir *d, const XvUuid *uuid, char **ret_name) {
         return -ENOENT;
 }
 
-/* The temporary file of a write in progress: ".<file>.xenvirt-XXXXXX". Its leading dot makes
- * every scan skip it (xm_dir_name_is_skipped()), so that a daemon killed between creating it and
- * renaming it over <file> leaves nothing the directory would parse as a (torn) domain config;
- * xm_dir_new() removes such leftovers. */
-#define XM_DIR_TMP_INFIX ".xenvirt-"
-/* The longest domain name stored as a file name: its temporary name must fit in NAME_MAX too. */
-#define XM_DIR_FILE_NAME_MAX (NAME_MAX - (sizeof("." XM_DIR_TMP_INFIX "XXXXXX") - 1))
-
-static bool is_leftover_tmp(const char *filename) {
-        const char *infix;
-
-        if (filename[0] != '.')
-                return false;
-        infix = strstr(filename + 1, XM_DIR_TMP_INFIX);
-        return infix && infix > filename + 1 && strlen(infix + strlen(XM_DIR_TMP_INFIX)) == 6;
-}
+/* A write in progress is a dot-file (write_file_atomic(), ATOMIC_TMP_INFIX) that every scan skips
+ * (xm_dir_name_is_skipped()), so that a daemon killed between creating it and renaming it over
+ * <file> leaves nothing the directory would parse as a (torn) domain config; xm_dir_new() removes
+ * such leftovers. The longest domain name stored as a file name leaves room for that name. */
+#define XM_DIR_FILE_NAME_MAX (NAME_MAX - ATOMIC_TMP_NAME_EXTRA)
 
 static void remove_leftover_tmps(const char *path) {
         DIR *dir = opendir(path);
@@ -492,53 +481,21 @@ static void remove_leftover_tmps(const char *path) {
         if (!dir)
                 return;
         for (struct dirent *de; (de = readdir(dir)); )
-                if (is_leftover_tmp(de->d_name) && unlinkat(dirfd(dir), de->d_name, 0) >= 0)
+                if (atomic_tmp_name_is(de->d_name) && unlinkat(dirfd(dir), de->d_name, 0) >= 0)
                         log_debug("XM directory: removed the leftover '%s/%s' of an interrupted write",
                                   path, de->d_name);
         closedir(dir);
 }
 
-/* Replaces @file in the directory by @text: write a temporary file, fsync, rename over @file, fsync
- * the directory. Readers see the old or the new version, never a part of one; a full or read-only
- * file system fails before the rename and leaves the old file as it was. */
+/* Replaces @file in the directory by @text (write_file_atomic(): readers see the old or the new
+ * version, never a part of one; a full or read-only file system fails before the rename and leaves
+ * the old file as it was). */
 static int write_config_atomic(XmDir *d, const char *file, const char *text) {
-        _cleanup_free_ char *tmp = NULL, *path = NULL;
-        _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
-        size_t left = strlen(text);
-        int r = 0;
+        _cleanup_free_ char *path = NULL;
 
-        if (asprintf(&tmp, "%s/.%s" XM_DIR_TMP_INFIX "XXXXXX", d->path, file) < 0 ||
-            asprintf(&path, "%s/%s", d->path, file) < 0)
+        if (asprintf(&path, "%s/%s", d->path, file) < 0)
                 return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        while (left > 0) {
-                ssize_t n = write(fd, text, left);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        r = n < 0 ? -errno : -EIO;
-                        break;
-                }
-                text += n;
-                left -= (size_t) n;
-        }
-        if (r >= 0 && fchmod(fd, 0600) < 0)
-                r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlink(tmp);
-                return r;
-        }
-        dfd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-                (void) fsync(dfd);
-        return 0;
+        return write_file_atomic(path, text, strlen(text), 0600);
 }
 
 static int check_file_name(const char *name, XvError *error) {

@@ -245,6 +245,12 @@ TEST(atomic_write_replaces_and_bounded_read) {
         ASSERT_EQ(st.st_mode & 0777, 0644);
         free(TAKE_PTR(data));
 
+        /* The temporary files are dot-files that scans skip and cleanups recognise. */
+        ASSERT_TRUE(atomic_tmp_name_is(".vm1" ATOMIC_TMP_INFIX "a1B2c3"));
+        ASSERT_FALSE(atomic_tmp_name_is("vm1" ATOMIC_TMP_INFIX "a1B2c3"));
+        ASSERT_FALSE(atomic_tmp_name_is(ATOMIC_TMP_INFIX "a1B2c3"));
+        ASSERT_FALSE(atomic_tmp_name_is(".vm1" ATOMIC_TMP_INFIX "a1B2"));
+
         ASSERT_ERROR(read_full_file(path, 4, &data, &size), EFBIG);
         ASSERT_NULL(data);
         ASSERT_ERROR(read_full_file(dir, 64, &data, &size), EISDIR);
