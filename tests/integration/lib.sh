@@ -358,3 +358,43 @@ xv_polkitd_stop() {
 xv_polkitd_start() {
         "$SANDBOX" polkitd-start "$sandbox_dir"
 }
+
+# Helpers of the access-control tests (t0300, t0310).
+
+# Root's view, straight from the simulated host: the run state of a domain ("running"), or
+# "off" when it has no running instance.
+sim_state() {
+        local row
+        row=$("$XENSIM_CTL" "$XENSIM_CONTROL" list | awk -v n="$1" '$2 == n')
+        if [ -z "$row" ] || [ "$(echo "$row" | awk '{ print $1 }')" = -1 ]; then
+                echo off
+        else
+                echo "$row" | awk '{ print $3 }'
+        fi
+}
+
+state_is() {
+        local s
+        s=$(sim_state "$1")
+        [ "$s" = "$2" ] || { echo "$1 is '$s', expected '$2'"; return 1; }
+}
+
+root_virsh() {
+        virsh -c "$XENVIRT_URI" "$@"
+}
+
+# as USER virsh ARGS...: virsh as USER, with stderr in the file "err".
+as_virsh() {
+        local user=$1
+        shift
+        xv_as "$user" virsh "$@" 2> err
+}
+
+# expect_exit N CMD...: CMD exits with status N exactly.
+expect_exit() {
+        local want=$1 rc
+        shift
+        "$@"
+        rc=$?
+        [ $rc -eq "$want" ] || { echo "exit status $rc, expected $want: $*"; cat err 2> /dev/null; return 1; }
+}

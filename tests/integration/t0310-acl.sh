@@ -58,42 +58,7 @@ for d in web-1 db-1; do
             "$TEST_SEED_DIR/pv-direct-kernel.xml" > "$TEST_DIR/$d.xml"
 done
 
-# Root's view, straight from the simulated host: "running", or "off" without a running instance.
-sim_state() {
-        local row
-        row=$("$XENSIM_CTL" "$XENSIM_CONTROL" list | awk -v n="$1" '$2 == n')
-        if [ -z "$row" ] || [ "$(echo "$row" | awk '{ print $1 }')" = -1 ]; then
-                echo off
-        else
-                echo "$row" | awk '{ print $3 }'
-        fi
-}
-
-state_is() {
-        local s
-        s=$(sim_state "$1")
-        [ "$s" = "$2" ] || { echo "$1 is '$s', expected '$2'"; return 1; }
-}
-
-root_virsh() {
-        virsh -c "$XENVIRT_URI" "$@"
-}
-
-# as USER virsh ARGS...: virsh as USER, with stderr in the file "err".
-as_virsh() {
-        local user=$1
-        shift
-        xv_as "$user" virsh "$@" 2> err
-}
-
-# expect_exit N CMD...: CMD exits with status N exactly.
-expect_exit() {
-        local want=$1 rc
-        shift
-        "$@"
-        rc=$?
-        [ $rc -eq "$want" ] || { echo "exit status $rc, expected $want: $*"; cat err 2> /dev/null; return 1; }
-}
+# sim_state, state_is, root_virsh, as_virsh and expect_exit come from lib.sh.
 
 # python3-libvirt as a user: "ok ..." or "error CODE DOMAIN MESSAGE" per step.
 cat > "$TEST_DIR/acl.py" <<'EOF'
