@@ -1234,18 +1234,39 @@ static const CmdOpt opts_domblkstat[] = {
         {}
 };
 
-static void stat_line(Ctl *ctl, Json *j, const char *dev, const char *key, int64_t v) {
-        if (v < 0)
-                return;
-        if (j)
-                json_int(j, key, v);
-        else
-                out(ctl, "%s %s %" PRIi64 "\n", dev, key, v);
+typedef struct StatField {
+        const char *key;
+        int64_t value;                  /* < 0: not available, not printed (as virsh) */
+} StatField;
+
+/* "DEV KEY VALUE" lines as virsh prints them, or one JSON object with @dev_key naming the device. */
+static int print_stats(Ctl *ctl, const char *dev_key, const char *dev, const StatField *f, size_t n) {
+        _cleanup_(json_freep) Json *j = NULL;
+
+        if (ctl->json) {
+                j = json_new();
+                if (!j)
+                        return -1;
+                json_object_begin(j, NULL);
+                json_string(j, dev_key, dev);
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (f[i].value < 0)
+                        continue;
+                if (j)
+                        json_int(j, f[i].key, f[i].value);
+                else
+                        out(ctl, "%s %s %" PRIi64 "\n", dev, f[i].key, f[i].value);
+        }
+        if (j) {
+                json_object_end(j);
+                json_print(j);
+        }
+        return 0;
 }
 
 static int cmd_domblkstat(Ctl *ctl, const Cmd *cmd) {
         _cleanup_domain_ xv_domain *d = NULL;
-        _cleanup_(json_freep) Json *j = NULL;
         _cleanup_xv_error_ xv_error e = XV_ERROR_NULL;
         const char *name, *dev = cmd_str(cmd, "device");
         xv_block_stats s;
@@ -1255,23 +1276,9 @@ static int cmd_domblkstat(Ctl *ctl, const Cmd *cmd) {
                 return -1;
         if (xv_domain_block_stats(d, dev, &s, &e) < 0)
                 return fail(&e, "Failed to get block stats %s %s", name, dev);
-        if (ctl->json) {
-                j = json_new();
-                if (!j)
-                        return -1;
-                json_object_begin(j, NULL);
-                json_string(j, "device", dev);
-        }
-        stat_line(ctl, j, dev, "rd_req", s.rd_req);
-        stat_line(ctl, j, dev, "rd_bytes", s.rd_bytes);
-        stat_line(ctl, j, dev, "wr_req", s.wr_req);
-        stat_line(ctl, j, dev, "wr_bytes", s.wr_bytes);
-        stat_line(ctl, j, dev, "errs", s.errs);
-        if (j) {
-                json_object_end(j);
-                json_print(j);
-        }
-        return 0;
+        return print_stats(ctl, "device", dev, (const StatField[]) {
+                { "rd_req", s.rd_req }, { "rd_bytes", s.rd_bytes }, { "wr_req", s.wr_req },
+                { "wr_bytes", s.wr_bytes }, { "errs", s.errs } }, 5);
 }
 
 static const CmdOpt opts_domifstat[] = {
@@ -1282,7 +1289,6 @@ static const CmdOpt opts_domifstat[] = {
 
 static int cmd_domifstat(Ctl *ctl, const Cmd *cmd) {
         _cleanup_domain_ xv_domain *d = NULL;
-        _cleanup_(json_freep) Json *j = NULL;
         _cleanup_xv_error_ xv_error e = XV_ERROR_NULL;
         const char *name, *dev = cmd_str(cmd, "interface");
         xv_interface_stats s;
@@ -1292,26 +1298,10 @@ static int cmd_domifstat(Ctl *ctl, const Cmd *cmd) {
                 return -1;
         if (xv_domain_interface_stats(d, dev, &s, &e) < 0)
                 return fail(&e, "Failed to get interface stats %s %s", name, dev);
-        if (ctl->json) {
-                j = json_new();
-                if (!j)
-                        return -1;
-                json_object_begin(j, NULL);
-                json_string(j, "interface", dev);
-        }
-        stat_line(ctl, j, dev, "rx_bytes", s.rx_bytes);
-        stat_line(ctl, j, dev, "rx_packets", s.rx_packets);
-        stat_line(ctl, j, dev, "rx_errs", s.rx_errs);
-        stat_line(ctl, j, dev, "rx_drop", s.rx_drop);
-        stat_line(ctl, j, dev, "tx_bytes", s.tx_bytes);
-        stat_line(ctl, j, dev, "tx_packets", s.tx_packets);
-        stat_line(ctl, j, dev, "tx_errs", s.tx_errs);
-        stat_line(ctl, j, dev, "tx_drop", s.tx_drop);
-        if (j) {
-                json_object_end(j);
-                json_print(j);
-        }
-        return 0;
+        return print_stats(ctl, "interface", dev, (const StatField[]) {
+                { "rx_bytes", s.rx_bytes }, { "rx_packets", s.rx_packets }, { "rx_errs", s.rx_errs },
+                { "rx_drop", s.rx_drop }, { "tx_bytes", s.tx_bytes }, { "tx_packets", s.tx_packets },
+                { "tx_errs", s.tx_errs }, { "tx_drop", s.tx_drop } }, 8);
 }
 
 /* ---------------------------------------------------------------------------------------------
