@@ -12,6 +12,7 @@
 #include "xv-log.h"
 #include "xv-parse-util.h"
 #include "xvd-client.h"
+#include "xvd-config.h"
 #include "xvd-dispatch-table.h"
 #include "xvd-manager.h"
 
@@ -165,6 +166,26 @@ int proc_connect_get_hostname(Manager *m, Client *c, const void *args, xvp_conne
         if (r < 0)
                 return r;
         ret->hostname = h;
+        return 0;
+}
+
+int proc_connect_get_host_status(Manager *m, Client *c, const void *args, xvp_connect_get_host_status_ret *ret,
+                                 XvError *error) {
+        /* The authorization keys are read once at startup (not reloadable): safe on a worker. */
+        const Config *config = manager_get_config(m);
+        HvStatus st = {};
+
+        hypervisor_probe_status(manager_get_hypervisor(m), &st);
+        ret->backend = strdup(st.backend ?: "xend");
+        if (!ret->backend)
+                return -ENOMEM;
+        ret->xend_up = st.xend_ok;
+        ret->xend_config_version = st.xend_config_version;
+        ret->xenstore_up = st.xenstore_ok;
+        ret->hypercalls_up = st.hypercalls_ok;
+        ret->xm_dir_active = st.xm_dir_active;
+        ret->polkit_auth = config->auth_unix_rw == CONFIG_AUTH_POLKIT || config->auth_unix_ro == CONFIG_AUTH_POLKIT;
+        ret->polkit_acls = config->access_polkit;
         return 0;
 }
 

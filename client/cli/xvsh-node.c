@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * xvsh host commands: nodeinfo, capabilities, freecell, hostname, version and the native
+ * xvsh host commands: nodeinfo, capabilities, freecell, hostname, status, version and the native
  * configuration conversions, laid out as virsh 9.0 prints them.
  */
 
@@ -49,6 +49,45 @@ static int cmd_nodeinfo(Ctl *ctl, const Cmd *cmd) {
         out(ctl, "%-20s %u\n", "Thread(s) per core:", i.threads);
         out(ctl, "%-20s %u\n", "NUMA cell(s):", i.nodes);
         out(ctl, "%-20s %" PRIu64 " KiB\n", "Memory size:", i.memory_kib);
+        return 0;
+}
+
+/* xvsh's own (virsh has no such command): the backend and the state of each channel to the host. */
+static int cmd_status(Ctl *ctl, const Cmd *cmd) {
+        _cleanup_(json_freep) Json *j = NULL;
+        _cleanup_xv_error_ xv_error e = XV_ERROR_NULL;
+        xv_host_status st;
+
+        (void) cmd;
+        if (xv_conn_get_host_status(ctl->conn, &st, &e) < 0)
+                return fail(&e, "failed to get the host status");
+        if (ctl->json) {
+                j = json_new();
+                if (!j)
+                        return -1;
+                json_object_begin(j, NULL);
+                json_string(j, "backend", st.backend);
+                json_bool(j, "xend", st.xend_up);
+                json_int(j, "xend_config_version", st.xend_config_version);
+                json_bool(j, "xenstore", st.xenstore_up);
+                json_bool(j, "hypercalls", st.hypercalls_up);
+                json_bool(j, "xm_dir", st.xm_dir_active);
+                json_bool(j, "polkit_auth", st.polkit_auth);
+                json_bool(j, "polkit_acls", st.polkit_acls);
+                json_object_end(j);
+                json_print(j);
+                return 0;
+        }
+        out(ctl, "%-20s %s\n", "Backend:", st.backend);
+        if (st.xend_up)
+                out(ctl, "%-20s up (config version %d)\n", "XenD:", st.xend_config_version);
+        else
+                out(ctl, "%-20s down\n", "XenD:");
+        out(ctl, "%-20s %s\n", "xenstore:", st.xenstore_up ? "up" : "down");
+        out(ctl, "%-20s %s\n", "Hypercalls:", st.hypercalls_up ? "up" : "down");
+        out(ctl, "%-20s %s\n", "XM directory:", st.xm_dir_active ? "active" : "not used");
+        out(ctl, "%-20s %s\n", "Authorization:",
+            st.polkit_acls ? "polkit, per call" : st.polkit_auth ? "polkit, per connection" : "socket permissions");
         return 0;
 }
 
@@ -319,6 +358,9 @@ const CmdDef xvsh_node_cmds[] = {
         { "freecell", "host", "NUMA free memory", "display available free memory for the NUMA cell.",
           opts_freecell, cmd_freecell, 0 },
         { "hostname", "host", "print the hypervisor hostname", NULL, NULL, cmd_hostname, 0 },
+        { "status", "host", "backend and channel states",
+          "Shows which backend serves the host and whether XenD, xenstore and hypercalls are up.",
+          NULL, cmd_status, 0 },
         { "version", "host", "show version", "Display the system version information.",
           opts_version, cmd_version, 0 },
         { "domxml-from-native", "domain", "Convert native config to domain XML",

@@ -123,6 +123,21 @@ int xv_conn_get_lib_version(xv_conn *c, uint64_t *ret, xv_error *error);       /
 int xv_conn_get_capabilities(xv_conn *c, char **ret_xml, xv_error *error);
 int xv_conn_get_max_vcpus(xv_conn *c, const char *type, int *ret, xv_error *error);
 
+/* The daemon's view of the host: the backend that serves it and the state of each of its
+ * channels. xenvirt's own procedure: a libvirt daemon answers XV_ERR_NO_SUPPORT. */
+typedef struct xv_host_status {
+        char backend[16];               /* "xend" */
+        bool xend_up;
+        int xend_config_version;        /* 0 while XenD is unreachable */
+        bool xenstore_up;
+        bool hypercalls_up;
+        bool xm_dir_active;             /* inactive domains live in the XM config directory */
+        bool polkit_auth;               /* connections are authorized by polkit */
+        bool polkit_acls;               /* every call is checked with polkit */
+} xv_host_status;
+
+int xv_conn_get_host_status(xv_conn *c, xv_host_status *ret, xv_error *error);
+
 /* ---------------------------------------------------------------------------------------------
  * Host
  */

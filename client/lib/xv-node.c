@@ -4,6 +4,7 @@
  * the native configuration formats.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,30 @@ int xv_conn_get_max_vcpus(xv_conn *c, const char *type, int *ret, xv_error *erro
         if (r < 0)
                 return r;
         *ret = reply.max_vcpus;
+        return 0;
+}
+
+int xv_conn_get_host_status(xv_conn *c, xv_host_status *ret, xv_error *error) {
+        xvp_connect_get_host_status_ret reply = {};
+        int r;
+
+        if (!ret)
+                return check_arg(false, "ret must not be NULL", ERR(error));
+        r = conn_call_public(c, XVP_PROC_CONNECT_GET_HOST_STATUS, NULL, NULL,
+                             XDR(xvp_connect_get_host_status_ret), &reply, error);
+        if (r < 0)
+                return r;
+        *ret = (xv_host_status) {
+                .xend_up = reply.xend_up,
+                .xend_config_version = reply.xend_config_version,
+                .xenstore_up = reply.xenstore_up,
+                .hypercalls_up = reply.hypercalls_up,
+                .xm_dir_active = reply.xm_dir_active,
+                .polkit_auth = reply.polkit_auth,
+                .polkit_acls = reply.polkit_acls,
+        };
+        (void) snprintf(ret->backend, sizeof(ret->backend), "%s", reply.backend ? reply.backend : "");
+        xdr_free(XDR(xvp_connect_get_host_status_ret), (char *) &reply);
         return 0;
 }
 

@@ -923,6 +923,19 @@ void hypervisor_get_status(XvHypervisor *h, HvStatus *ret) {
         };
 }
 
+void hypervisor_probe_status(XvHypervisor *h, HvStatus *ret) {
+        _cleanup_(sexpr_freep) Sexpr *node = NULL;
+        int v;
+
+        /* A XenD that stopped answering is reported down from now on (and detected again by the
+         * next call that needs it); one that came back has its config version read again. */
+        if (xend_get_node(h->xend, &node, NULL) < 0)
+                xend_reset_config_version(h->xend);
+        else
+                (void) xend_detect_config_version(h->xend, &v, NULL);
+        hypervisor_get_status(h, ret);
+}
+
 int hypervisor_get_xend_config_version(XvHypervisor *h) {
         int v = xend_get_config_version(h->xend);
 

@@ -147,6 +147,9 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error);
 XvHypervisor *hypervisor_close(XvHypervisor *h);
 DEFINE_CLEANUP_FUNC(XvHypervisor *, hypervisor_close);
 void hypervisor_get_status(XvHypervisor *h, HvStatus *ret);
+/* The same after asking the channels now (XenD's node request): may block up to the XenD timeout,
+ * so worker threads only. */
+void hypervisor_probe_status(XvHypervisor *h, HvStatus *ret);
 
 /* Events: an fd to poll for POLLIN (xenstore watches, inotify on the XM directory), and the call
  * that reads it and runs @callback for each lifecycle event, in order, once each. */
