@@ -924,15 +924,13 @@ void hypervisor_get_status(XvHypervisor *h, HvStatus *ret) {
 }
 
 void hypervisor_probe_status(XvHypervisor *h, HvStatus *ret) {
-        _cleanup_(sexpr_freep) Sexpr *node = NULL;
         int v;
 
-        /* A XenD that stopped answering is reported down from now on (and detected again by the
-         * next call that needs it); one that came back has its config version read again. */
-        if (xend_get_node(h->xend, &node, NULL) < 0)
-                xend_reset_config_version(h->xend);
-        else
-                (void) xend_detect_config_version(h->xend, &v, NULL);
+        /* One node request: forgetting the config version makes the detection ask XenD again. A
+         * XenD that stopped answering stays at 0 (down, and detected again by the next call that
+         * needs it); one that answers has its config version read afresh. */
+        xend_reset_config_version(h->xend);
+        (void) xend_detect_config_version(h->xend, &v, NULL);
         hypervisor_get_status(h, ret);
 }
 
