@@ -47,7 +47,7 @@ static int require_inactive(const Dom *d, XvError *error) {
 }
 
 /* Resolves @ref and makes sure XenD answers (for operations XenD serves). */
-static int resolve_for_xend(XvHypervisor *h, const HvDomainRef *ref, Dom *d, int *ret_cfg, XvError *error) {
+static int resolve_for_xend(XendBackend *h, const HvDomainRef *ref, Dom *d, int *ret_cfg, XvError *error) {
         int r;
 
         r = backend_check_writable(h, error);
@@ -61,7 +61,7 @@ static int resolve_for_xend(XvHypervisor *h, const HvDomainRef *ref, Dom *d, int
 
 /* The full definition: XenD's ?detail=1 for running domains and managed inactive ones (with the
  * console pty and VNC port from xenstore), or the XM file. */
-static int dom_get_def(XvHypervisor *h, Dom *d, DomainDef **ret, XvError *error) {
+static int dom_get_def(XendBackend *h, Dom *d, DomainDef **ret, XvError *error) {
         _cleanup_free_ char *tty = NULL, *serial = NULL;
         SexprDomainOptions opts;
         int cfg, r;
@@ -91,8 +91,9 @@ static int dom_get_def(XvHypervisor *h, Dom *d, DomainDef **ret, XvError *error)
         return 0;
 }
 
-int hypervisor_domain_get_def(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, DomainDef **ret,
-                              XvError *error) {
+int xendbe_domain_get_def(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, DomainDef **ret,
+                          XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         int r;
 
@@ -109,7 +110,8 @@ int hypervisor_domain_get_def(XvHypervisor *h, const HvDomainRef *dom, unsigned 
         return 0;
 }
 
-int hypervisor_domain_get_os_type(XvHypervisor *h, const HvDomainRef *dom, char **ret, XvError *error) {
+int xendbe_domain_get_os_type(XvHypervisor *hv, const HvDomainRef *dom, char **ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_(dom_done) Dom d = {};
         bool hvm;
@@ -140,7 +142,7 @@ int hypervisor_domain_get_os_type(XvHypervisor *h, const HvDomainRef *dom, char 
 
 /* The running domain (if any) that carries @name under another UUID: a definition must not
  * shadow it. */
-static int check_name_clash(XvHypervisor *h, const DomainDef *def, XvError *error) {
+static int check_name_clash(XendBackend *h, const DomainDef *def, XvError *error) {
         HvDomainRef ref = { .name = def->name, .id = -1 };
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_(dom_done) Dom d = {};
@@ -164,7 +166,9 @@ static int check_name_clash(XvHypervisor *h, const DomainDef *def, XvError *erro
         return 1;
 }
 
-int hypervisor_domain_define(XvHypervisor *h, const DomainDef *def, HvDomainRef *ret_ref, XvError *error) {
+int xendbe_domain_define(XvHypervisor *hv, const DomainDef *def, HvDomainRef *ret_ref, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(sexpr_freep) Sexpr *after = NULL;
         _cleanup_free_ char *sxp = NULL;
@@ -257,7 +261,9 @@ int hypervisor_domain_define(XvHypervisor *h, const DomainDef *def, HvDomainRef 
         return 0;
 }
 
-int hypervisor_domain_undefine(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error) {
+int xendbe_domain_undefine(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         int cfg, r;
@@ -300,7 +306,7 @@ int hypervisor_domain_undefine(XvHypervisor *h, const HvDomainRef *dom, unsigned
 /* ---- starting --------------------------------------------------------------------------------- */
 
 /* The domid XenD gave a domain it just created: from its answer, else from the hypervisor. */
-static int created_id(XvHypervisor *h, const Sexpr *reply, const char *name, XvUuid *uuid, int *ret_id,
+static int created_id(XendBackend *h, const Sexpr *reply, const char *name, XvUuid *uuid, int *ret_id,
                       XvError *error) {
         HcallDomainInfo info;
         const char *u;
@@ -330,7 +336,7 @@ static int created_id(XvHypervisor *h, const Sexpr *reply, const char *name, XvU
 }
 
 /* SXP → op=create → wait_for_devices → unpause; the half-built domain is destroyed on failure. */
-static int create_from_def(XvHypervisor *h, const DomainDef *def, int cfg, bool paused, HvDomainRef *ret_ref,
+static int create_from_def(XendBackend *h, const DomainDef *def, int cfg, bool paused, HvDomainRef *ret_ref,
                            XvError *error) {
         _cleanup_(sexpr_freep) Sexpr *reply = NULL;
         _cleanup_free_ char *sxp = NULL;
@@ -369,8 +375,10 @@ static int create_from_def(XvHypervisor *h, const DomainDef *def, int cfg, bool 
         return 0;
 }
 
-int hypervisor_domain_create_xml(XvHypervisor *h, const DomainDef *def, unsigned flags, HvDomainRef *ret_ref,
-                                 XvError *error) {
+int xendbe_domain_create_xml(XvHypervisor *hv, const DomainDef *def, unsigned flags, HvDomainRef *ret_ref,
+                             XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         int cfg, r;
 
@@ -388,8 +396,10 @@ int hypervisor_domain_create_xml(XvHypervisor *h, const DomainDef *def, unsigned
         return create_from_def(h, def, cfg, flags & START_PAUSED, ret_ref, error);
 }
 
-int hypervisor_domain_create(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, HvDomainRef *ret_ref,
-                             XvError *error) {
+int xendbe_domain_create(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, HvDomainRef *ret_ref,
+                         XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         _cleanup_free_ char *image = NULL;
@@ -452,7 +462,7 @@ typedef enum SimpleOp {
         OP_DESTROY,
 } SimpleOp;
 
-static int simple_op(XvHypervisor *h, const HvDomainRef *dom, SimpleOp op, XvError *error) {
+static int simple_op(XendBackend *h, const HvDomainRef *dom, SimpleOp op, XvError *error) {
         BACKEND_CHANGES_INACTIVE(h);
         static const char *const verbs[] = {
                 [OP_PAUSE] = "suspend", [OP_UNPAUSE] = "resume", [OP_SHUTDOWN] = "shut down",
@@ -500,27 +510,37 @@ static int simple_op(XvHypervisor *h, const HvDomainRef *dom, SimpleOp op, XvErr
         return r;
 }
 
-int hypervisor_domain_suspend(XvHypervisor *h, const HvDomainRef *dom, XvError *error) {
+int xendbe_domain_suspend(XvHypervisor *hv, const HvDomainRef *dom, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         return simple_op(h, dom, OP_PAUSE, error);
 }
 
-int hypervisor_domain_resume(XvHypervisor *h, const HvDomainRef *dom, XvError *error) {
+int xendbe_domain_resume(XvHypervisor *hv, const HvDomainRef *dom, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         return simple_op(h, dom, OP_UNPAUSE, error);
 }
 
-int hypervisor_domain_shutdown(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error) {
+int xendbe_domain_shutdown(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         if (flags != 0)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
         return simple_op(h, dom, OP_SHUTDOWN, error);
 }
 
-int hypervisor_domain_reboot(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error) {
+int xendbe_domain_reboot(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         if (flags != 0)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
         return simple_op(h, dom, OP_REBOOT, error);
 }
 
-int hypervisor_domain_destroy(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error) {
+int xendbe_domain_destroy(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         if (flags != 0)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
         return simple_op(h, dom, OP_DESTROY, error);
@@ -534,7 +554,7 @@ static int check_path(const char *path, XvError *error) {
         return 0;
 }
 
-static int save_to(XvHypervisor *h, const HvDomainRef *dom, const char *path, XvError *error) {
+static int save_to(XendBackend *h, const HvDomainRef *dom, const char *path, XvError *error) {
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         int r;
@@ -560,11 +580,15 @@ static int save_to(XvHypervisor *h, const HvDomainRef *dom, const char *path, Xv
         return r;
 }
 
-int hypervisor_domain_save(XvHypervisor *h, const HvDomainRef *dom, const char *path, XvError *error) {
+int xendbe_domain_save(XvHypervisor *hv, const HvDomainRef *dom, const char *path, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         return save_to(h, dom, path, error);
 }
 
-int hypervisor_domain_restore(XvHypervisor *h, const char *path, XvError *error) {
+int xendbe_domain_restore(XvHypervisor *hv, const char *path, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(sexpr_freep) Sexpr *reply = NULL;
         const char *u;
@@ -590,7 +614,9 @@ int hypervisor_domain_restore(XvHypervisor *h, const char *path, XvError *error)
         return 0;
 }
 
-int hypervisor_domain_managed_save(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error) {
+int xendbe_domain_managed_save(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         _cleanup_free_ char *path = NULL;
@@ -609,7 +635,8 @@ int hypervisor_domain_managed_save(XvHypervisor *h, const HvDomainRef *dom, unsi
         return save_to(h, dom, path, error);
 }
 
-int hypervisor_domain_has_managed_save(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error) {
+int xendbe_domain_has_managed_save(XvHypervisor *hv, const HvDomainRef *dom, bool *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         int r;
 
@@ -620,7 +647,9 @@ int hypervisor_domain_has_managed_save(XvHypervisor *h, const HvDomainRef *dom, 
         return 0;
 }
 
-int hypervisor_domain_managed_save_remove(XvHypervisor *h, const HvDomainRef *dom, XvError *error) {
+int xendbe_domain_managed_save_remove(XvHypervisor *hv, const HvDomainRef *dom, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         _cleanup_free_ char *path = NULL;
@@ -640,8 +669,10 @@ int hypervisor_domain_managed_save_remove(XvHypervisor *h, const HvDomainRef *do
         return 0;
 }
 
-int hypervisor_domain_core_dump(XvHypervisor *h, const HvDomainRef *dom, const char *path, unsigned flags,
-                                XvError *error) {
+int xendbe_domain_core_dump(XvHypervisor *hv, const HvDomainRef *dom, const char *path, unsigned flags,
+                            XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         int r;
@@ -688,7 +719,7 @@ static int affect(const Dom *d, unsigned flags, int cfg, bool *ret_live, bool *r
 }
 
 /* Rewrites an inactive domain's XM file after @edit changed its definition. */
-static int xm_rewrite(XvHypervisor *h, Dom *d, int (*edit)(DomainDef *def, const void *arg, XvError *error),
+static int xm_rewrite(XendBackend *h, Dom *d, int (*edit)(DomainDef *def, const void *arg, XvError *error),
                       const void *arg, XvError *error) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         int r;
@@ -710,7 +741,7 @@ static int xm_rewrite(XvHypervisor *h, Dom *d, int (*edit)(DomainDef *def, const
 }
 
 /* Redefines a managed XenD domain after @edit (op=new with the whole configuration). */
-static int xend_redefine(XvHypervisor *h, Dom *d, int cfg,
+static int xend_redefine(XendBackend *h, Dom *d, int cfg,
                          int (*edit)(DomainDef *def, const void *arg, XvError *error), const void *arg,
                          XvError *error) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
@@ -755,8 +786,10 @@ static int edit_memory(DomainDef *def, const void *arg, XvError *error) {
         return 0;
 }
 
-int hypervisor_domain_set_memory(XvHypervisor *h, const HvDomainRef *dom, uint64_t kib, unsigned flags,
-                                 XvError *error) {
+int xendbe_domain_set_memory(XvHypervisor *hv, const HvDomainRef *dom, uint64_t kib, unsigned flags,
+                             XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         bool live, config;
@@ -822,8 +855,10 @@ static int edit_max_vcpus(DomainDef *def, const void *arg, XvError *error) {
         return 0;
 }
 
-int hypervisor_domain_set_vcpus(XvHypervisor *h, const HvDomainRef *dom, unsigned n, unsigned flags,
-                                XvError *error) {
+int xendbe_domain_set_vcpus(XvHypervisor *hv, const HvDomainRef *dom, unsigned n, unsigned flags,
+                            XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_(dom_done) Dom d = {};
@@ -869,8 +904,9 @@ int hypervisor_domain_set_vcpus(XvHypervisor *h, const HvDomainRef *dom, unsigne
         return xm_rewrite(h, &d, edit_vcpus, &n, error);
 }
 
-int hypervisor_domain_get_vcpus_flags(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, int *ret,
-                                      XvError *error) {
+int xendbe_domain_get_vcpus_flags(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, int *ret,
+                                  XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_(dom_done) Dom d = {};
         bool live, config;
@@ -897,8 +933,9 @@ int hypervisor_domain_get_vcpus_flags(XvHypervisor *h, const HvDomainRef *dom, u
         return 0;
 }
 
-int hypervisor_domain_get_vcpus(XvHypervisor *h, const HvDomainRef *dom, int max_info, int maplen,
-                                HvVcpuInfo **ret_info, size_t *ret_n, uint8_t **ret_maps, XvError *error) {
+int xendbe_domain_get_vcpus(XvHypervisor *hv, const HvDomainRef *dom, int max_info, int maplen,
+                            HvVcpuInfo **ret_info, size_t *ret_n, uint8_t **ret_maps, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_free_ HvVcpuInfo *info = NULL;
         _cleanup_free_ uint8_t *maps = NULL;
         _cleanup_(dom_done) Dom d = {};
@@ -985,8 +1022,10 @@ int hypervisor_domain_get_vcpus(XvHypervisor *h, const HvDomainRef *dom, int max
         return 0;
 }
 
-int hypervisor_domain_pin_vcpu(XvHypervisor *h, const HvDomainRef *dom, unsigned vcpu, const uint8_t *map,
-                               size_t maplen, unsigned flags, XvError *error) {
+int xendbe_domain_pin_vcpu(XvHypervisor *hv, const HvDomainRef *dom, unsigned vcpu, const uint8_t *map,
+                           size_t maplen, unsigned flags, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         bool live, config;
@@ -1019,8 +1058,9 @@ int hypervisor_domain_pin_vcpu(XvHypervisor *h, const HvDomainRef *dom, unsigned
         return xend_domain_pincpu_map(h->xend, d.name, vcpu, map, maplen, error);
 }
 
-int hypervisor_domain_get_vcpu_pin_info(XvHypervisor *h, const HvDomainRef *dom, int ncpumaps, int maplen,
-                                        unsigned flags, uint8_t **ret_maps, int *ret_n, XvError *error) {
+int xendbe_domain_get_vcpu_pin_info(XvHypervisor *hv, const HvDomainRef *dom, int ncpumaps, int maplen,
+                                    unsigned flags, uint8_t **ret_maps, int *ret_n, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_free_ uint8_t *maps = NULL;
         _cleanup_free_ HvVcpuInfo *info = NULL;
         _cleanup_(dom_done) Dom d = {};
@@ -1059,7 +1099,7 @@ int hypervisor_domain_get_vcpu_pin_info(XvHypervisor *h, const HvDomainRef *dom,
         } else {
                 HvDomainRef ref = { .name = d.name, .uuid = d.uuid, .id = d.id };
 
-                r = hypervisor_domain_get_vcpus(h, &ref, ncpumaps, maplen, &info, &n, &maps, error);
+                r = xendbe_domain_get_vcpus(hv, &ref, ncpumaps, maplen, &info, &n, &maps, error);
                 if (r < 0)
                         return r;
         }
@@ -1070,7 +1110,8 @@ int hypervisor_domain_get_vcpu_pin_info(XvHypervisor *h, const HvDomainRef *dom,
 
 /* ---- autostart -------------------------------------------------------------------------------- */
 
-int hypervisor_domain_get_autostart(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error) {
+int xendbe_domain_get_autostart(XvHypervisor *hv, const HvDomainRef *dom, bool *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         int cfg, r;
 
@@ -1119,7 +1160,9 @@ static int sxp_set_autostart(Sexpr *sxp, bool on) {
         return sexpr_check(sxp);
 }
 
-int hypervisor_domain_set_autostart(XvHypervisor *h, const HvDomainRef *dom, bool autostart, XvError *error) {
+int xendbe_domain_set_autostart(XvHypervisor *hv, const HvDomainRef *dom, bool autostart, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         _cleanup_free_ char *text = NULL;
@@ -1188,7 +1231,7 @@ static int device_sxp_text(const Sexpr *dev, char **ret) {
 
 /* The device id XenD knows a device by: the backend devid from xenstore for a running domain,
  * else the target name (disks) or the MAC (NICs) that XenD matches in an inactive config. */
-static int device_id(XvHypervisor *h, const Dom *d, const DomainDef *dev, char **ret, XvError *error) {
+static int device_id(XendBackend *h, const Dom *d, const DomainDef *dev, char **ret, XvError *error) {
         char mac[18];
         int devid, r;
 
@@ -1315,7 +1358,7 @@ static int edit_device(DomainDef *def, const void *arg, XvError *error) {
         }
 }
 
-static int device_op(XvHypervisor *h, const HvDomainRef *dom, const char *xml, unsigned flags, DeviceOp op,
+static int device_op(XendBackend *h, const HvDomainRef *dom, const char *xml, unsigned flags, DeviceOp op,
                      XvError *error) {
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(domain_def_freep) DomainDef *dev = NULL, *cur = NULL;
@@ -1394,25 +1437,32 @@ static int device_op(XvHypervisor *h, const HvDomainRef *dom, const char *xml, u
         return 0;
 }
 
-int hypervisor_domain_attach_device(XvHypervisor *h, const HvDomainRef *dom, const char *xml, unsigned flags,
-                                    XvError *error) {
+int xendbe_domain_attach_device(XvHypervisor *hv, const HvDomainRef *dom, const char *xml, unsigned flags,
+                                XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         return device_op(h, dom, xml, flags, DEVICE_ATTACH, error);
 }
 
-int hypervisor_domain_detach_device(XvHypervisor *h, const HvDomainRef *dom, const char *xml, unsigned flags,
-                                    XvError *error) {
+int xendbe_domain_detach_device(XvHypervisor *hv, const HvDomainRef *dom, const char *xml, unsigned flags,
+                                XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         return device_op(h, dom, xml, flags, DEVICE_DETACH, error);
 }
 
-int hypervisor_domain_update_device(XvHypervisor *h, const HvDomainRef *dom, const char *xml, unsigned flags,
-                                    XvError *error) {
+int xendbe_domain_update_device(XvHypervisor *hv, const HvDomainRef *dom, const char *xml, unsigned flags,
+                                XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         return device_op(h, dom, xml, flags, DEVICE_UPDATE, error);
 }
 
 /* ---- statistics ------------------------------------------------------------------------------ */
 
-int hypervisor_domain_block_stats(XvHypervisor *h, const HvDomainRef *dom, const char *path, HvBlockStats *ret,
-                                  XvError *error) {
+int xendbe_domain_block_stats(XvHypervisor *hv, const HvDomainRef *dom, const char *path, HvBlockStats *ret,
+                              XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         int devid, r;
 
@@ -1434,8 +1484,9 @@ int hypervisor_domain_block_stats(XvHypervisor *h, const HvDomainRef *dom, const
         return hoststats_block(h->host_root, d.id, devid, ret, error);
 }
 
-int hypervisor_domain_interface_stats(XvHypervisor *h, const HvDomainRef *dom, const char *path,
-                                      HvInterfaceStats *ret, XvError *error) {
+int xendbe_domain_interface_stats(XvHypervisor *hv, const HvDomainRef *dom, const char *path,
+                                  HvInterfaceStats *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         int r;
 
@@ -1452,7 +1503,7 @@ int hypervisor_domain_interface_stats(XvHypervisor *h, const HvDomainRef *dom, c
 
 /* ---- scheduler ----------------------------------------------------------------------------- */
 
-static int sched_name(XvHypervisor *h, const char **ret, XvError *error) {
+static int sched_name(XendBackend *h, const char **ret, XvError *error) {
         const char *name;
         int id, r;
 
@@ -1468,8 +1519,9 @@ static int sched_name(XvHypervisor *h, const char **ret, XvError *error) {
         return 0;
 }
 
-int hypervisor_domain_get_scheduler_type(XvHypervisor *h, const HvDomainRef *dom, char **ret, int *ret_nparams,
-                                         XvError *error) {
+int xendbe_domain_get_scheduler_type(XvHypervisor *hv, const HvDomainRef *dom, char **ret, int *ret_nparams,
+                                     XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         const char *name;
         char *s;
@@ -1491,7 +1543,7 @@ int hypervisor_domain_get_scheduler_type(XvHypervisor *h, const HvDomainRef *dom
         return 0;
 }
 
-static int require_credit(XvHypervisor *h, XvError *error) {
+static int require_credit(XendBackend *h, XvError *error) {
         const char *name;
         int r;
 
@@ -1503,7 +1555,7 @@ static int require_credit(XvHypervisor *h, XvError *error) {
         return 0;
 }
 
-static int inactive_sched(XvHypervisor *h, Dom *d, HvSchedParams *ret, XvError *error) {
+static int inactive_sched(XendBackend *h, Dom *d, HvSchedParams *ret, XvError *error) {
         int cfg, r;
 
         r = backend_xend(h, &cfg, error);
@@ -1523,8 +1575,9 @@ static int inactive_sched(XvHypervisor *h, Dom *d, HvSchedParams *ret, XvError *
         return 0;
 }
 
-int hypervisor_domain_get_sched_params(XvHypervisor *h, const HvDomainRef *dom, HvSchedParams *ret,
-                                       XvError *error) {
+int xendbe_domain_get_sched_params(XvHypervisor *hv, const HvDomainRef *dom, HvSchedParams *ret,
+                                   XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         int r;
 
@@ -1539,8 +1592,10 @@ int hypervisor_domain_get_sched_params(XvHypervisor *h, const HvDomainRef *dom, 
         return inactive_sched(h, &d, ret, error);
 }
 
-int hypervisor_domain_set_sched_params(XvHypervisor *h, const HvDomainRef *dom, const HvSchedParams *params,
-                                       unsigned mask, XvError *error) {
+int xendbe_domain_set_sched_params(XvHypervisor *hv, const HvDomainRef *dom, const HvSchedParams *params,
+                                   unsigned mask, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_(dom_done) Dom d = {};
         HvSchedParams cur;
@@ -1636,8 +1691,10 @@ static int parse_migrate_uri(const char *uri, char **ret_host, unsigned *ret_por
         return 0;
 }
 
-int hypervisor_domain_migrate_perform(XvHypervisor *h, const HvDomainRef *dom, const char *uri, unsigned flags,
-                                      XvError *error) {
+int xendbe_domain_migrate_perform(XvHypervisor *hv, const HvDomainRef *dom, const char *uri, unsigned flags,
+                                  XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         BACKEND_CHANGES_INACTIVE(h);
         _cleanup_free_ char *host = NULL;
         _cleanup_(dom_done) Dom d = {};

@@ -33,7 +33,7 @@ static void snaps_free(Snap *l, size_t n) {
         free(l);
 }
 
-static int epoll_add(XvHypervisor *h, int fd) {
+static int epoll_add(XendBackend *h, int fd) {
         struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
         if (h->epoll_fd < 0 || fd < 0)
@@ -43,7 +43,7 @@ static int epoll_add(XvHypervisor *h, int fd) {
         return 0;
 }
 
-int backend_events_add_xm(XvHypervisor *h) {
+int backend_events_add_xm(XendBackend *h) {
         /* Called with xend_lock held, from open or from the first XenD contact. */
         if (!h->xm || h->xm_fd_added)
                 return 0;
@@ -55,7 +55,7 @@ int backend_events_add_xm(XvHypervisor *h) {
 
 /* The current hypervisor list as a snapshot; domains not named in xenstore yet are left out, so
  * that they count as new at the next look. */
-static int take_snapshot(XvHypervisor *h, Snap **ret, size_t *ret_n) {
+static int take_snapshot(XendBackend *h, Snap **ret, size_t *ret_n) {
         _cleanup_free_ HcallDomainInfo *l = NULL;
         Snap *s;
         size_t n = 0, k = 0;
@@ -96,7 +96,7 @@ static int take_snapshot(XvHypervisor *h, Snap **ret, size_t *ret_n) {
         return 0;
 }
 
-int backend_events_init(XvHypervisor *h, XvError *error) {
+int backend_events_init(XendBackend *h, XvError *error) {
         struct itimerspec its = {
                 .it_interval = { .tv_sec = BACKEND_POLL_USEC / 1000000, .tv_nsec = (BACKEND_POLL_USEC % 1000000) * 1000 },
                 .it_value = { .tv_sec = BACKEND_POLL_USEC / 1000000, .tv_nsec = (BACKEND_POLL_USEC % 1000000) * 1000 },
@@ -137,7 +137,7 @@ int backend_events_init(XvHypervisor *h, XvError *error) {
         return 0;
 }
 
-void backend_events_done(XvHypervisor *h) {
+void backend_events_done(XendBackend *h) {
         h->epoll_fd = safe_close(h->epoll_fd);
         h->wake_fd = safe_close(h->wake_fd);
         h->timer_fd = safe_close(h->timer_fd);
@@ -146,7 +146,9 @@ void backend_events_done(XvHypervisor *h) {
         h->n_snap = 0;
 }
 
-int hypervisor_set_event_callback(XvHypervisor *h, HvEventCallback callback, void *userdata) {
+int xendbe_set_event_callback(XvHypervisor *hv, HvEventCallback callback, void *userdata) {
+        XendBackend *h = xend_of(hv);
+
         pthread_mutex_lock(&h->event_lock);
         h->callback = callback;
         h->userdata = userdata;
@@ -154,18 +156,20 @@ int hypervisor_set_event_callback(XvHypervisor *h, HvEventCallback callback, voi
         return 0;
 }
 
-int hypervisor_event_fd(XvHypervisor *h) {
+int xendbe_event_fd(XvHypervisor *hv) {
+        XendBackend *h = xend_of(hv);
+
         return h->epoll_fd;
 }
 
-static void signal_loop(XvHypervisor *h) {
+static void signal_loop(XendBackend *h) {
         uint64_t one = 1;
 
         if (h->wake_fd >= 0)
                 (void) !write(h->wake_fd, &one, sizeof(one));
 }
 
-void backend_queue_event(XvHypervisor *h, const char *name, const XvUuid *uuid, int id, int event, int detail) {
+void backend_queue_event(XendBackend *h, const char *name, const XvUuid *uuid, int id, int event, int detail) {
         char *n = strdup(name);
 
         if (!n)
@@ -221,7 +225,7 @@ static const Snap *snap_find(const Snap *l, size_t n, int domid, const XvUuid *u
 }
 
 /* A newly set shutdown flag: the guest (or a tool) ended the domain with Xen's shutdown code. */
-static int emit_shutdown(XvHypervisor *h, EventList *e, const Snap *s) {
+static int emit_shutdown(XendBackend *h, EventList *e, const Snap *s) {
         switch (s->shutdown_code) {
         case HCALL_SHUTDOWN_CRASH:
         case HCALL_SHUTDOWN_WATCHDOG:
@@ -237,7 +241,7 @@ static int emit_shutdown(XvHypervisor *h, EventList *e, const Snap *s) {
         }
 }
 
-static int emit_gone(XvHypervisor *h, EventList *e, const Snap *p) {
+static int emit_gone(XendBackend *h, EventList *e, const Snap *p) {
         TrackAction a = backend_track_get(h, &p->uuid);
         int detail;
 
@@ -289,7 +293,7 @@ static int emit_gone(XvHypervisor *h, EventList *e, const Snap *p) {
         return emit(e, p->name, &p->uuid, -1, XVP_DOMAIN_EVENT_STOPPED, detail);
 }
 
-static int diff(XvHypervisor *h, const Snap *old, size_t n_old, Snap *now, size_t n_now, EventList *e) {
+static int diff(XendBackend *h, const Snap *old, size_t n_old, Snap *now, size_t n_now, EventList *e) {
         int r;
 
         for (size_t i = 0; i < n_old; i++)
@@ -349,7 +353,7 @@ static int diff(XvHypervisor *h, const Snap *old, size_t n_old, Snap *now, size_
         return 0;
 }
 
-static int collect(XvHypervisor *h, EventList *e) {
+static int collect(XendBackend *h, EventList *e) {
         _cleanup_strv_free_ char **paths = NULL;
         Snap *now = NULL;
         size_t n_now = 0;
@@ -417,7 +421,7 @@ static int collect(XvHypervisor *h, EventList *e) {
 }
 
 /* Moves the queue (events of operations and of earlier looks) to the front of @e. */
-static int take_queue(XvHypervisor *h, EventList *e) {
+static int take_queue(XendBackend *h, EventList *e) {
         EventList q = {};
 
         pthread_mutex_lock(&h->track_lock);
@@ -443,7 +447,7 @@ static int take_queue(XvHypervisor *h, EventList *e) {
 /* After an operation: look at the hypervisor now, so that a state the operation passed through
  * (a domain created and saved before the loop looked) is still reported, then wake the loop to
  * deliver. Runs on the operation's thread; only hypercalls and xenstore, never XenD. */
-void backend_wake(XvHypervisor *h) {
+void backend_wake(XendBackend *h) {
         _cleanup_(event_list_done) EventList e = {};
 
         pthread_mutex_lock(&h->event_lock);
@@ -465,7 +469,8 @@ void backend_wake(XvHypervisor *h) {
         signal_loop(h);
 }
 
-int hypervisor_process_events(XvHypervisor *h) {
+int xendbe_process_events(XvHypervisor *hv) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(event_list_done) EventList e = {};
         HvEventCallback cb;
         void *userdata;
@@ -483,6 +488,6 @@ int hypervisor_process_events(XvHypervisor *h) {
 
         /* Delivered without any backend lock held: the callback may call back into the backend. */
         for (size_t i = 0; cb && i < e.n; i++)
-                cb(h, &e.l[i], userdata);
+                cb(hv, &e.l[i], userdata);
         return (int) MIN(e.n, (size_t) INT32_MAX);
 }

@@ -20,7 +20,7 @@
 
 #include "xv-capabilities.h"
 #include "xv-hcall.h"
-#include "xv-hypervisor.h"
+#include "xv-backend.h"
 #include "xv-sexpr.h"
 #include "xv-xend.h"
 #include "xv-xenstore.h"
@@ -81,7 +81,9 @@ typedef struct Snap {
         unsigned shutdown_code;
 } Snap;
 
-struct XvHypervisor {
+typedef struct XendBackend {
+        XvHypervisor base;              /* .ops = &hv_backend_xend */
+
         char *xend_socket, *xend_tcp, *xm_dir_path, *host_root, *save_dir;
         uint64_t xend_timeout_usec;
         bool read_only;
@@ -119,7 +121,12 @@ struct XvHypervisor {
         int epoll_fd, wake_fd, timer_fd, xm_fd_added;
         HvEventCallback callback;
         void *userdata;
-};
+} XendBackend;
+
+/* The xend state behind a hypervisor handle (whose ops are hv_backend_xend). */
+static inline XendBackend *xend_of(XvHypervisor *hv) {
+        return hv ? (XendBackend *) ((char *) hv - offsetof(XendBackend, base)) : NULL;
+}
 
 /* A resolved domain. */
 typedef struct Dom {
@@ -134,48 +141,111 @@ typedef struct Dom {
 void dom_done(Dom *d);
 
 /* The XenD config version, detecting it (one request) the first time; a clear error while XenD is down. */
-int backend_xend(XvHypervisor *h, int *ret_cfg, XvError *error);
-XmDir *backend_xm(XvHypervisor *h);
+int backend_xend(XendBackend *h, int *ret_cfg, XvError *error);
+XmDir *backend_xm(XendBackend *h);
 
-int backend_resolve(XvHypervisor *h, const HvDomainRef *ref, Dom *ret, XvError *error);
+int backend_resolve(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *error);
 int backend_fill_ref(const Dom *d, HvDomainRef *ret);
-int backend_dom_info(XvHypervisor *h, const Dom *d, HvDomainInfo *ret);
-int backend_running_by_uuid(XvHypervisor *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error);
-int backend_name_of(XvHypervisor *h, int domid, const XvUuid *uuid, char **ret, XvError *error);
-void backend_cache_invalidate(XvHypervisor *h);
+int backend_dom_info(XendBackend *h, const Dom *d, HvDomainInfo *ret);
+int backend_running_by_uuid(XendBackend *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error);
+int backend_name_of(XendBackend *h, int domid, const XvUuid *uuid, char **ret, XvError *error);
+void backend_cache_invalidate(XendBackend *h);
 
 /* The inactive-domain cache. A reader takes the generation before its XenD request and stores
  * the answer only when no invalidation happened meanwhile, so an answer that may predate a change
  * never outlives the invalidation that followed the change. */
-uint64_t backend_inactive_gen(XvHypervisor *h);
-void backend_inactive_put(XvHypervisor *h, uint64_t gen, const Sexpr *sxp);
-void backend_inactive_invalidate(XvHypervisor *h);
-static inline void backend_inactive_invalidatep(XvHypervisor **h) {
+uint64_t backend_inactive_gen(XendBackend *h);
+void backend_inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp);
+void backend_inactive_invalidate(XendBackend *h);
+static inline void backend_inactive_invalidatep(XendBackend **h) {
         if (*h)
                 backend_inactive_invalidate(*h);
 }
 /* Declared at the top of every operation that may change what XenD says about a domain: drops
  * the inactive-domain cache on every return, after the XenD request (success or failure). */
 #define BACKEND_CHANGES_INACTIVE(h) \
-        _cleanup_(backend_inactive_invalidatep) _unused_ XvHypervisor *_inactive_inval_##__LINE__ = (h)
+        _cleanup_(backend_inactive_invalidatep) _unused_ XendBackend *_inactive_inval_##__LINE__ = (h)
 
-void backend_track(XvHypervisor *h, const XvUuid *uuid, TrackAction action);
-TrackAction backend_track_get(XvHypervisor *h, const XvUuid *uuid);
-void backend_track_managed(XvHypervisor *h, const XvUuid *uuid, bool managed);
-bool backend_is_managed(XvHypervisor *h, const XvUuid *uuid);
-void backend_state_reason(XvHypervisor *h, const HcallDomainInfo *info, int *ret_state, int *ret_reason);
-int backend_inactive_reason(XvHypervisor *h, const XvUuid *uuid, const char *name);
+void backend_track(XendBackend *h, const XvUuid *uuid, TrackAction action);
+TrackAction backend_track_get(XendBackend *h, const XvUuid *uuid);
+void backend_track_managed(XendBackend *h, const XvUuid *uuid, bool managed);
+bool backend_is_managed(XendBackend *h, const XvUuid *uuid);
+void backend_state_reason(XendBackend *h, const HcallDomainInfo *info, int *ret_state, int *ret_reason);
+int backend_inactive_reason(XendBackend *h, const XvUuid *uuid, const char *name);
 
 /* Queues an event produced by an operation (define/undefine through XenD) and wakes the loop. */
-void backend_queue_event(XvHypervisor *h, const char *name, const XvUuid *uuid, int id, int event, int detail);
+void backend_queue_event(XendBackend *h, const char *name, const XvUuid *uuid, int id, int event, int detail);
 /* Wakes the daemon's loop so that process_events() looks at the hypercall list now. */
-void backend_wake(XvHypervisor *h);
+void backend_wake(XendBackend *h);
 
-int backend_managed_save_path(XvHypervisor *h, const char *name, char **ret);
-bool backend_has_managed_save(XvHypervisor *h, const char *name);
+int backend_managed_save_path(XendBackend *h, const char *name, char **ret);
+bool backend_has_managed_save(XendBackend *h, const char *name);
 
-int backend_events_init(XvHypervisor *h, XvError *error);
-void backend_events_done(XvHypervisor *h);
-int backend_events_add_xm(XvHypervisor *h);
+int backend_events_init(XendBackend *h, XvError *error);
+void backend_events_done(XendBackend *h);
+int backend_events_add_xm(XendBackend *h);
 
-int backend_check_writable(XvHypervisor *h, XvError *error);
+int backend_check_writable(XendBackend *h, XvError *error);
+
+/* The operations of hv_backend_xend (see xv-backend.h), defined across the three files. */
+int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error);
+XvHypervisor *xendbe_close(XvHypervisor *h);
+void xendbe_get_status(XvHypervisor *h, HvStatus *ret);
+void xendbe_probe_status(XvHypervisor *h, HvStatus *ret);
+int xendbe_set_event_callback(XvHypervisor *h, HvEventCallback callback, void *userdata);
+int xendbe_event_fd(XvHypervisor *h);
+int xendbe_process_events(XvHypervisor *h);
+const char *xendbe_get_type(XvHypervisor *h);
+int xendbe_get_version(XvHypervisor *h, uint64_t *ret, XvError *error);
+int xendbe_get_hostname(XvHypervisor *h, char **ret, XvError *error);
+int xendbe_get_capabilities(XvHypervisor *h, char **ret_xml, XvError *error);
+int xendbe_get_max_vcpus(XvHypervisor *h, const char *type, int *ret, XvError *error);
+int xendbe_node_get_info(XvHypervisor *h, HvNodeInfo *ret, XvError *error);
+int xendbe_node_get_free_memory(XvHypervisor *h, uint64_t *ret_bytes, XvError *error);
+int xendbe_node_get_cells_free_memory(XvHypervisor *h, int start_cell, int max_cells, uint64_t *ret_bytes, int *ret_n, XvError *error);
+int xendbe_node_get_cpu_map(XvHypervisor *h, uint8_t **ret_map, size_t *ret_len, unsigned *ret_online, int *ret_cpus, XvError *error);
+int xendbe_get_xend_config_version(XvHypervisor *h);
+int xendbe_list_all_domains(XvHypervisor *h, unsigned flags, HvDomainSummary **ret, size_t *ret_n, XvError *error);
+int xendbe_list_domain_ids(XvHypervisor *h, int **ret, size_t *ret_n, XvError *error);
+int xendbe_list_defined_names(XvHypervisor *h, char ***ret, XvError *error);
+int xendbe_lookup_by_id(XvHypervisor *h, int id, HvDomainRef *ret, XvError *error);
+int xendbe_lookup_by_name(XvHypervisor *h, const char *name, HvDomainRef *ret, XvError *error);
+int xendbe_lookup_by_uuid(XvHypervisor *h, const XvUuid *uuid, HvDomainRef *ret, XvError *error);
+int xendbe_domain_get_info(XvHypervisor *h, const HvDomainRef *dom, HvDomainInfo *ret, XvError *error);
+int xendbe_domain_get_state(XvHypervisor *h, const HvDomainRef *dom, int *ret_state, int *ret_reason, XvError *error);
+int xendbe_domain_get_def(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, DomainDef **ret, XvError *error);
+int xendbe_domain_get_os_type(XvHypervisor *h, const HvDomainRef *dom, char **ret, XvError *error);
+int xendbe_domain_is_active(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);
+int xendbe_domain_is_persistent(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);
+int xendbe_domain_define(XvHypervisor *h, const DomainDef *def, HvDomainRef *ret_ref, XvError *error);
+int xendbe_domain_undefine(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error);
+int xendbe_domain_create_xml(XvHypervisor *h, const DomainDef *def, unsigned flags, HvDomainRef *ret_ref, XvError *error);
+int xendbe_domain_create(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, HvDomainRef *ret_ref, XvError *error);
+int xendbe_domain_suspend(XvHypervisor *h, const HvDomainRef *dom, XvError *error);
+int xendbe_domain_resume(XvHypervisor *h, const HvDomainRef *dom, XvError *error);
+int xendbe_domain_shutdown(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error);
+int xendbe_domain_reboot(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error);
+int xendbe_domain_destroy(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error);
+int xendbe_domain_save(XvHypervisor *h, const HvDomainRef *dom, const char *path, XvError *error);
+int xendbe_domain_restore(XvHypervisor *h, const char *path, XvError *error);
+int xendbe_domain_managed_save(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error);
+int xendbe_domain_has_managed_save(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);
+int xendbe_domain_managed_save_remove(XvHypervisor *h, const HvDomainRef *dom, XvError *error);
+int xendbe_domain_core_dump(XvHypervisor *h, const HvDomainRef *dom, const char *path, unsigned flags, XvError *error);
+int xendbe_domain_set_memory(XvHypervisor *h, const HvDomainRef *dom, uint64_t kib, unsigned flags, XvError *error);
+int xendbe_domain_set_vcpus(XvHypervisor *h, const HvDomainRef *dom, unsigned n, unsigned flags, XvError *error);
+int xendbe_domain_get_vcpus_flags(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, int *ret, XvError *error);
+int xendbe_domain_get_vcpus(XvHypervisor *h, const HvDomainRef *dom, int max_info, int maplen, HvVcpuInfo **ret_info, size_t *ret_n, uint8_t **ret_maps, XvError *error);
+int xendbe_domain_pin_vcpu(XvHypervisor *h, const HvDomainRef *dom, unsigned vcpu, const uint8_t *map, size_t maplen, unsigned flags, XvError *error);
+int xendbe_domain_get_vcpu_pin_info(XvHypervisor *h, const HvDomainRef *dom, int ncpumaps, int maplen, unsigned flags, uint8_t **ret_maps, int *ret_n, XvError *error);
+int xendbe_domain_get_autostart(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);
+int xendbe_domain_set_autostart(XvHypervisor *h, const HvDomainRef *dom, bool autostart, XvError *error);
+int xendbe_domain_attach_device(XvHypervisor *h, const HvDomainRef *dom, const char *xml, unsigned flags, XvError *error);
+int xendbe_domain_detach_device(XvHypervisor *h, const HvDomainRef *dom, const char *xml, unsigned flags, XvError *error);
+int xendbe_domain_update_device(XvHypervisor *h, const HvDomainRef *dom, const char *xml, unsigned flags, XvError *error);
+int xendbe_domain_block_stats(XvHypervisor *h, const HvDomainRef *dom, const char *path, HvBlockStats *ret, XvError *error);
+int xendbe_domain_interface_stats(XvHypervisor *h, const HvDomainRef *dom, const char *path, HvInterfaceStats *ret, XvError *error);
+int xendbe_domain_get_scheduler_type(XvHypervisor *h, const HvDomainRef *dom, char **ret, int *ret_nparams, XvError *error);
+int xendbe_domain_get_sched_params(XvHypervisor *h, const HvDomainRef *dom, HvSchedParams *ret, XvError *error);
+int xendbe_domain_set_sched_params(XvHypervisor *h, const HvDomainRef *dom, const HvSchedParams *params, unsigned mask, XvError *error);
+int xendbe_domain_migrate_perform(XvHypervisor *h, const HvDomainRef *dom, const char *uri, unsigned flags, XvError *error);

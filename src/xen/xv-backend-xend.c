@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * XvHypervisor over XenD + xenstore + hypercalls + the XM directory: opening, host facts,
+ * XendBackend over XenD + xenstore + hypercalls + the XM directory: opening, host facts,
  * lookups, listing and state. Domain operations live in xv-backend-xend-domain.c, events in
  * xv-backend-xend-events.c.
  *
@@ -46,31 +46,6 @@ static void mutex_unlockp(pthread_mutex_t **m) {
         _cleanup_(mutex_unlockp) _unused_ pthread_mutex_t *_locked_##__LINE__ = \
                 ((void) pthread_mutex_lock(m), (m))
 
-void hv_domain_ref_done(HvDomainRef *ref) {
-        if (!ref)
-                return;
-        ref->name = mfree(ref->name);
-}
-
-int hv_domain_ref_copy(const HvDomainRef *src, HvDomainRef *dst) {
-        char *n = NULL;
-
-        if (src->name) {
-                n = strdup(src->name);
-                if (!n)
-                        return -ENOMEM;
-        }
-        *dst = *src;
-        dst->name = n;
-        return 0;
-}
-
-void hv_domain_summaries_free(HvDomainSummary *list, size_t n) {
-        for (size_t i = 0; list && i < n; i++)
-                hv_domain_ref_done(&list[i].ref);
-        free(list);
-}
-
 void dom_done(Dom *d) {
         d->name = mfree(d->name);
         d->sxp = sexpr_free(d->sxp);
@@ -92,7 +67,7 @@ static int dup_or_null(const char *s, char **ret) {
 
 /* ---- XenD and the XM directory ------------------------------------------------------------- */
 
-static int open_xm_locked(XvHypervisor *h, int cfg, XvError *error) {
+static int open_xm_locked(XendBackend *h, int cfg, XvError *error) {
         int r;
 
         if (cfg > XEND_CONFIG_VERSION_3_0_3 || h->xm)
@@ -104,7 +79,7 @@ static int open_xm_locked(XvHypervisor *h, int cfg, XvError *error) {
         return 0;
 }
 
-int backend_xend(XvHypervisor *h, int *ret_cfg, XvError *error) {
+int backend_xend(XendBackend *h, int *ret_cfg, XvError *error) {
         XvError e = XV_ERROR_NULL;
         int v, r;
 
@@ -135,13 +110,13 @@ int backend_xend(XvHypervisor *h, int *ret_cfg, XvError *error) {
         return 0;
 }
 
-XmDir *backend_xm(XvHypervisor *h) {
+XmDir *backend_xm(XendBackend *h) {
         LOCKED(&h->xend_lock);
 
         return h->xm;
 }
 
-int backend_check_writable(XvHypervisor *h, XvError *error) {
+int backend_check_writable(XendBackend *h, XvError *error) {
         if (h->read_only)
                 return xv_error_setf(error, XVP_ERR_OPERATION_DENIED, "The connection to the hypervisor is read-only");
         return 0;
@@ -149,14 +124,14 @@ int backend_check_writable(XvHypervisor *h, XvError *error) {
 
 /* ---- the running-domain name cache ---------------------------------------------------------- */
 
-void backend_cache_invalidate(XvHypervisor *h) {
+void backend_cache_invalidate(XendBackend *h) {
         LOCKED(&h->cache_lock);
 
         h->cache_valid = false;
 }
 
 /* Whether xenstore has pending watch events that nobody drained yet: then names may have changed. */
-static bool xenstore_events_pending(XvHypervisor *h) {
+static bool xenstore_events_pending(XendBackend *h) {
         struct pollfd p = { .fd = h->xs ? xenstore_event_fd(h->xs) : -1, .events = POLLIN };
 
         if (p.fd < 0)
@@ -164,7 +139,7 @@ static bool xenstore_events_pending(XvHypervisor *h) {
         return poll(&p, 1, 0) != 0;
 }
 
-static int cache_refresh_locked(XvHypervisor *h, XvError *error) {
+static int cache_refresh_locked(XendBackend *h, XvError *error) {
         XsDomain *l = NULL;
         size_t n = 0;
         int r;
@@ -183,7 +158,7 @@ static int cache_refresh_locked(XvHypervisor *h, XvError *error) {
 
 /* The name of running domain @domid whose hypervisor handle is @uuid, from the cache (refreshed
  * once when it does not know the domain or knows it under another uuid). */
-int backend_name_of(XvHypervisor *h, int domid, const XvUuid *uuid, char **ret, XvError *error) {
+int backend_name_of(XendBackend *h, int domid, const XvUuid *uuid, char **ret, XvError *error) {
         LOCKED(&h->cache_lock);
         int r;
 
@@ -225,7 +200,7 @@ int backend_name_of(XvHypervisor *h, int domid, const XvUuid *uuid, char **ret, 
 
 /* Running domain by name: (id, uuid) from the cache, confirmed by the hypervisor. With
  * @refresh_on_miss, a name the cache does not know costs a fresh read of xenstore. */
-static int running_by_name(XvHypervisor *h, const char *name, bool refresh_on_miss, HcallDomainInfo *ret,
+static int running_by_name(XendBackend *h, const char *name, bool refresh_on_miss, HcallDomainInfo *ret,
                            XvError *error) {
         for (int attempt = 0; attempt < (refresh_on_miss ? 2 : 1); attempt++) {
                 bool stale = false, has_uuid = false;
@@ -270,7 +245,7 @@ static int running_by_name(XvHypervisor *h, const char *name, bool refresh_on_mi
         return -ENOENT;
 }
 
-int backend_running_by_uuid(XvHypervisor *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error) {
+int backend_running_by_uuid(XendBackend *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error) {
         _cleanup_free_ HcallDomainInfo *l = NULL;
         size_t n = 0;
         int r;
@@ -290,7 +265,7 @@ int backend_running_by_uuid(XvHypervisor *h, const XvUuid *uuid, HcallDomainInfo
 
 /* ---- what xenvirt did last ------------------------------------------------------------------ */
 
-static Track *track_find_locked(XvHypervisor *h, const XvUuid *uuid, bool create) {
+static Track *track_find_locked(XendBackend *h, const XvUuid *uuid, bool create) {
         Track *oldest = NULL;
 
         for (size_t i = 0; i < h->n_tracks; i++) {
@@ -315,7 +290,7 @@ static Track *track_find_locked(XvHypervisor *h, const XvUuid *uuid, bool create
         return &h->tracks[h->n_tracks++];
 }
 
-void backend_track(XvHypervisor *h, const XvUuid *uuid, TrackAction action) {
+void backend_track(XendBackend *h, const XvUuid *uuid, TrackAction action) {
         LOCKED(&h->track_lock);
         Track *t = track_find_locked(h, uuid, true);
 
@@ -325,14 +300,14 @@ void backend_track(XvHypervisor *h, const XvUuid *uuid, TrackAction action) {
         t->stamp = ++h->track_stamp;
 }
 
-TrackAction backend_track_get(XvHypervisor *h, const XvUuid *uuid) {
+TrackAction backend_track_get(XendBackend *h, const XvUuid *uuid) {
         LOCKED(&h->track_lock);
         Track *t = track_find_locked(h, uuid, false);
 
         return t ? t->action : TRACK_NONE;
 }
 
-void backend_track_managed(XvHypervisor *h, const XvUuid *uuid, bool managed) {
+void backend_track_managed(XendBackend *h, const XvUuid *uuid, bool managed) {
         LOCKED(&h->track_lock);
         Track *t = track_find_locked(h, uuid, managed);
 
@@ -342,7 +317,7 @@ void backend_track_managed(XvHypervisor *h, const XvUuid *uuid, bool managed) {
         t->stamp = ++h->track_stamp;
 }
 
-bool backend_is_managed(XvHypervisor *h, const XvUuid *uuid) {
+bool backend_is_managed(XendBackend *h, const XvUuid *uuid) {
         _cleanup_free_ char *path = NULL;
         char u[UUID_STRING_BUF];
 
@@ -360,7 +335,7 @@ bool backend_is_managed(XvHypervisor *h, const XvUuid *uuid) {
         return access(path, F_OK) == 0;
 }
 
-void backend_state_reason(XvHypervisor *h, const HcallDomainInfo *info, int *ret_state, int *ret_reason) {
+void backend_state_reason(XendBackend *h, const HcallDomainInfo *info, int *ret_state, int *ret_reason) {
         TrackAction a = backend_track_get(h, &info->uuid);
         int state = info->state, reason = info->reason;
 
@@ -391,7 +366,7 @@ void backend_state_reason(XvHypervisor *h, const HcallDomainInfo *info, int *ret
         *ret_reason = reason;
 }
 
-int backend_inactive_reason(XvHypervisor *h, const XvUuid *uuid, const char *name) {
+int backend_inactive_reason(XendBackend *h, const XvUuid *uuid, const char *name) {
         switch (backend_track_get(h, uuid)) {
         case TRACK_SHUTDOWN:
                 return XVP_DOMAIN_SHUTOFF_SHUTDOWN;
@@ -409,7 +384,7 @@ int backend_inactive_reason(XvHypervisor *h, const XvUuid *uuid, const char *nam
         }
 }
 
-int backend_managed_save_path(XvHypervisor *h, const char *name, char **ret) {
+int backend_managed_save_path(XendBackend *h, const char *name, char **ret) {
         if (isempty(name) || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
                 return -EINVAL;
         if (asprintf(ret, "%s/%s.save", h->save_dir, name) < 0)
@@ -417,7 +392,7 @@ int backend_managed_save_path(XvHypervisor *h, const char *name, char **ret) {
         return 0;
 }
 
-bool backend_has_managed_save(XvHypervisor *h, const char *name) {
+bool backend_has_managed_save(XendBackend *h, const char *name) {
         _cleanup_free_ char *p = NULL;
 
         if (backend_managed_save_path(h, name, &p) < 0)
@@ -434,7 +409,7 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static void inactive_clear_locked(XvHypervisor *h) {
+static void inactive_clear_locked(XendBackend *h) {
         for (size_t i = 0; i < h->n_inactive; i++) {
                 free(h->inactive[i].name);
                 sexpr_free(h->inactive[i].sxp);
@@ -473,13 +448,13 @@ static int sexpr_copy(const Sexpr *src, Sexpr **ret) {
         return 0;
 }
 
-uint64_t backend_inactive_gen(XvHypervisor *h) {
+uint64_t backend_inactive_gen(XendBackend *h) {
         LOCKED(&h->inactive_lock);
 
         return h->inactive_gen;
 }
 
-void backend_inactive_invalidate(XvHypervisor *h) {
+void backend_inactive_invalidate(XendBackend *h) {
         LOCKED(&h->inactive_lock);
 
         h->inactive_gen++;
@@ -489,7 +464,7 @@ void backend_inactive_invalidate(XvHypervisor *h) {
 /* Remembers XenD's description @sxp of an inactive domain, fetched when the generation was @gen.
  * Running domains are not cached: the hypervisor answers for them. Best effort: nothing is
  * stored on OOM or when the cache is full. */
-void backend_inactive_put(XvHypervisor *h, uint64_t gen, const Sexpr *sxp) {
+void backend_inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
         _cleanup_(sexpr_freep) Sexpr *copy = NULL;
         _cleanup_free_ char *name = NULL;
         const char *n = sexpr_node(sxp, "domain/name"), *u = sexpr_node(sxp, "domain/uuid");
@@ -535,7 +510,7 @@ void backend_inactive_put(XvHypervisor *h, uint64_t gen, const Sexpr *sxp) {
 
 /* Whether the cache holds inactive domain @uuid and will for a while yet (half the TTL): then
  * refreshing it from a listing is not worth the copy. */
-static bool inactive_fresh(XvHypervisor *h, const XvUuid *uuid) {
+static bool inactive_fresh(XendBackend *h, const XvUuid *uuid) {
         uint64_t now = now_usec();
 
         LOCKED(&h->inactive_lock);
@@ -548,7 +523,7 @@ static bool inactive_fresh(XvHypervisor *h, const XvUuid *uuid) {
 /* A copy of the cached description of inactive domain @name or @uuid when it is younger than
  * BACKEND_INACTIVE_TTL_USEC. -ENOENT on a miss (also for a domain that does not exist: that is
  * asked of XenD every time, so a domain defined elsewhere is found at once). */
-static int inactive_get(XvHypervisor *h, const char *name, const XvUuid *uuid, Sexpr **ret) {
+static int inactive_get(XendBackend *h, const char *name, const XvUuid *uuid, Sexpr **ret) {
         const Sexpr *found = NULL;
         uint64_t now = now_usec();
 
@@ -591,7 +566,7 @@ static int dom_from_sxp(Sexpr *sxp, Dom *d, XvError *error) {
         return 0;
 }
 
-static int resolve_running(XvHypervisor *h, const HcallDomainInfo *info, const char *fallback_name, Dom *ret,
+static int resolve_running(XendBackend *h, const HcallDomainInfo *info, const char *fallback_name, Dom *ret,
                            XvError *error) {
         _cleanup_free_ char *name = NULL;
         int r;
@@ -614,7 +589,7 @@ static int resolve_running(XvHypervisor *h, const HcallDomainInfo *info, const c
 }
 
 /* An inactive domain by name or UUID (the XenD request or the XM lookup). -ENOENT when unknown. */
-static int resolve_inactive(XvHypervisor *h, const char *name, const XvUuid *uuid, Dom *ret, XvError *error) {
+static int resolve_inactive(XendBackend *h, const char *name, const XvUuid *uuid, Dom *ret, XvError *error) {
         XvError e = XV_ERROR_NULL;
         int cfg, r;
 
@@ -701,7 +676,7 @@ static int resolve_inactive(XvHypervisor *h, const char *name, const XvUuid *uui
 
 /* Inactive domain @name from the cache, when the hypervisor confirms that it is not running; a
  * running domain of that UUID resolves as running. -ENOENT on a cache miss. */
-static int resolve_inactive_cached(XvHypervisor *h, const char *name, Dom *ret, XvError *error) {
+static int resolve_inactive_cached(XendBackend *h, const char *name, Dom *ret, XvError *error) {
         _cleanup_(sexpr_freep) Sexpr *sxp = NULL;
         HcallDomainInfo info;
         Dom d = { .id = -1 };
@@ -727,7 +702,7 @@ static int resolve_inactive_cached(XvHypervisor *h, const char *name, Dom *ret, 
         return 0;
 }
 
-int backend_resolve(XvHypervisor *h, const HvDomainRef *ref, Dom *ret, XvError *error) {
+int backend_resolve(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *error) {
         HcallDomainInfo info;
         int r;
 
@@ -790,7 +765,7 @@ static int copy_or_default(const char *s, const char *def, char **ret) {
         return strdup_or_null(isempty(s) ? def : s, ret);
 }
 
-XvHypervisor *hypervisor_close(XvHypervisor *h) {
+static XendBackend *backend_free(XendBackend *h) {
         if (!h)
                 return NULL;
         backend_events_done(h);
@@ -817,9 +792,15 @@ XvHypervisor *hypervisor_close(XvHypervisor *h) {
         (void) pthread_mutex_destroy(&h->event_lock);
         return mfree(h);
 }
+DEFINE_CLEANUP_FUNC(XendBackend *, backend_free);
 
-int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
-        _cleanup_(hypervisor_closep) XvHypervisor *h = NULL;
+XvHypervisor *xendbe_close(XvHypervisor *hv) {
+        backend_free(xend_of(hv));
+        return NULL;
+}
+
+int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
+        _cleanup_(backend_freep) XendBackend *h = NULL;
         HvConfig def = { .backend = HV_BACKEND_AUTO };
         XvError e = XV_ERROR_NULL;
         int r;
@@ -828,14 +809,10 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
         if (!config)
                 config = &def;
 
-        if (config->backend == HV_BACKEND_LIBXL)
-                return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "libxl backend not available yet");
-        if (config->backend != HV_BACKEND_AUTO && config->backend != HV_BACKEND_XEND)
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unknown hypervisor backend %d", config->backend);
-
-        h = new0(XvHypervisor, 1);
+        h = new0(XendBackend, 1);
         if (!h)
                 return -ENOMEM;
+        h->base.ops = &hv_backend_xend;
         h->epoll_fd = h->wake_fd = h->timer_fd = -EBADF;
         (void) pthread_mutex_init(&h->xend_lock, NULL);
         (void) pthread_mutex_init(&h->cache_lock, NULL);
@@ -886,17 +863,8 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
         r = backend_xend(h, NULL, &e);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
+        if (r < 0)
                 log_debug("XenD unavailable: %s", strempty(e.message));
-                if (config->backend == HV_BACKEND_AUTO && !h->hc && !xenstore_is_connected(h->xs)) {
-                        /* Nothing of a xend host answers: AUTO would pick libxl here. */
-                        r = xv_error_setf(error, XVP_ERR_NO_SUPPORT,
-                                          "XenD is not reachable and the libxl backend is not available yet: %s",
-                                          strempty(e.message));
-                        xv_error_done(&e);
-                        return r;
-                }
-        }
         xv_error_done(&e);
 
         if (!h->hc && !xenstore_is_connected(h->xs) && xend_get_config_version(h->xend) <= 0)
@@ -906,11 +874,13 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
         if (r < 0)
                 return r;
 
-        *ret = TAKE_PTR(h);
+        *ret = &TAKE_PTR(h)->base;
         return 0;
 }
 
-void hypervisor_get_status(XvHypervisor *h, HvStatus *ret) {
+void xendbe_get_status(XvHypervisor *hv, HvStatus *ret) {
+        XendBackend *h = xend_of(hv);
+
         LOCKED(&h->xend_lock);
 
         *ret = (HvStatus) {
@@ -923,7 +893,8 @@ void hypervisor_get_status(XvHypervisor *h, HvStatus *ret) {
         };
 }
 
-void hypervisor_probe_status(XvHypervisor *h, HvStatus *ret) {
+void xendbe_probe_status(XvHypervisor *hv, HvStatus *ret) {
+        XendBackend *h = xend_of(hv);
         int v;
 
         /* One node request: forgetting the config version makes the detection ask XenD again. A
@@ -931,10 +902,11 @@ void hypervisor_probe_status(XvHypervisor *h, HvStatus *ret) {
          * needs it); one that answers has its config version read afresh. */
         xend_reset_config_version(h->xend);
         (void) xend_detect_config_version(h->xend, &v, NULL);
-        hypervisor_get_status(h, ret);
+        xendbe_get_status(hv, ret);
 }
 
-int hypervisor_get_xend_config_version(XvHypervisor *h) {
+int xendbe_get_xend_config_version(XvHypervisor *hv) {
+        XendBackend *h = xend_of(hv);
         int v = xend_get_config_version(h->xend);
 
         if (v <= 0 && backend_xend(h, &v, NULL) < 0)
@@ -944,17 +916,18 @@ int hypervisor_get_xend_config_version(XvHypervisor *h) {
 
 /* ---- host -------------------------------------------------------------------------------- */
 
-const char *hypervisor_get_type(XvHypervisor *h) {
+const char *xendbe_get_type(_unused_ XvHypervisor *hv) {
         return "Xen";
 }
 
-static int need_hc(XvHypervisor *h, XvError *error) {
+static int need_hc(XendBackend *h, XvError *error) {
         if (!h->hc)
                 return xv_error_setf(error, XVP_ERR_NO_XEN, "Hypercalls are not available on this host");
         return 0;
 }
 
-int hypervisor_get_version(XvHypervisor *h, uint64_t *ret, XvError *error) {
+int xendbe_get_version(XvHypervisor *hv, uint64_t *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         HcallVersion v;
         int r;
 
@@ -968,7 +941,7 @@ int hypervisor_get_version(XvHypervisor *h, uint64_t *ret, XvError *error) {
         return 0;
 }
 
-int hypervisor_get_hostname(XvHypervisor *h, char **ret, XvError *error) {
+int xendbe_get_hostname(_unused_ XvHypervisor *hv, char **ret, XvError *error) {
         char buf[HOST_NAME_MAX + 1] = {};
         char *s;
 
@@ -981,14 +954,15 @@ int hypervisor_get_hostname(XvHypervisor *h, char **ret, XvError *error) {
         return 0;
 }
 
-int hypervisor_get_max_vcpus(XvHypervisor *h, const char *type, int *ret, XvError *error) {
+int xendbe_get_max_vcpus(_unused_ XvHypervisor *hv, const char *type, int *ret, XvError *error) {
         if (type && strcasecmp(type, "xen") != 0)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unknown hypervisor type '%s'", type);
         *ret = BACKEND_MAX_VCPUS;
         return 0;
 }
 
-int hypervisor_node_get_info(XvHypervisor *h, HvNodeInfo *ret, XvError *error) {
+int xendbe_node_get_info(XvHypervisor *hv, HvNodeInfo *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         HcallPhysinfo p;
         struct utsname u;
         int r;
@@ -1019,7 +993,8 @@ int hypervisor_node_get_info(XvHypervisor *h, HvNodeInfo *ret, XvError *error) {
         return 0;
 }
 
-int hypervisor_node_get_free_memory(XvHypervisor *h, uint64_t *ret_bytes, XvError *error) {
+int xendbe_node_get_free_memory(XvHypervisor *hv, uint64_t *ret_bytes, XvError *error) {
+        XendBackend *h = xend_of(hv);
         HcallPhysinfo p;
         int r;
 
@@ -1033,8 +1008,9 @@ int hypervisor_node_get_free_memory(XvHypervisor *h, uint64_t *ret_bytes, XvErro
         return 0;
 }
 
-int hypervisor_node_get_cells_free_memory(XvHypervisor *h, int start_cell, int max_cells, uint64_t *ret_bytes,
-                                          int *ret_n, XvError *error) {
+int xendbe_node_get_cells_free_memory(XvHypervisor *hv, int start_cell, int max_cells, uint64_t *ret_bytes,
+                                      int *ret_n, XvError *error) {
+        XendBackend *h = xend_of(hv);
         int r;
 
         r = need_hc(h, error);
@@ -1046,8 +1022,9 @@ int hypervisor_node_get_cells_free_memory(XvHypervisor *h, int start_cell, int m
         return hcall_node_free_memory(h->hc, start_cell, max_cells, ret_bytes, ret_n, error);
 }
 
-int hypervisor_node_get_cpu_map(XvHypervisor *h, uint8_t **ret_map, size_t *ret_len, unsigned *ret_online,
-                                int *ret_cpus, XvError *error) {
+int xendbe_node_get_cpu_map(XvHypervisor *hv, uint8_t **ret_map, size_t *ret_len, unsigned *ret_online,
+                            int *ret_cpus, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_free_ uint8_t *map = NULL;
         HcallPhysinfo p;
         unsigned cpus;
@@ -1136,7 +1113,7 @@ static int add_numa_cells(Capabilities *caps, const char *n2c, XvError *error) {
         return 0;
 }
 
-static int build_capabilities(XvHypervisor *h, char **ret, bool *ret_complete, XvError *error) {
+static int build_capabilities(XendBackend *h, char **ret, bool *ret_complete, XvError *error) {
         _cleanup_(capabilities_freep) Capabilities *caps = NULL;
         _cleanup_free_ char *cpuinfo = NULL, *xen_caps = NULL, *path = NULL;
         XendNodeInfo node = {};
@@ -1195,7 +1172,8 @@ static int build_capabilities(XvHypervisor *h, char **ret, bool *ret_complete, X
         return 0;
 }
 
-int hypervisor_get_capabilities(XvHypervisor *h, char **ret_xml, XvError *error) {
+int xendbe_get_capabilities(XvHypervisor *hv, char **ret_xml, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_free_ char *xml = NULL;
         bool complete = false;
         char *s;
@@ -1233,7 +1211,8 @@ int hypervisor_get_capabilities(XvHypervisor *h, char **ret_xml, XvError *error)
 
 /* ---- listing and lookups ------------------------------------------------------------------ */
 
-int hypervisor_list_domain_ids(XvHypervisor *h, int **ret, size_t *ret_n, XvError *error) {
+int xendbe_list_domain_ids(XvHypervisor *hv, int **ret, size_t *ret_n, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_free_ HcallDomainInfo *l = NULL;
         int *ids;
         size_t n = 0;
@@ -1256,7 +1235,7 @@ int hypervisor_list_domain_ids(XvHypervisor *h, int **ret, size_t *ret_n, XvErro
 }
 
 /* Names of the running domains, from one hypercall list + the name cache. */
-static int running_names(XvHypervisor *h, HcallDomainInfo **ret_info, char ***ret_names, size_t *ret_n,
+static int running_names(XendBackend *h, HcallDomainInfo **ret_info, char ***ret_names, size_t *ret_n,
                          XvError *error) {
         _cleanup_free_ HcallDomainInfo *l = NULL;
         _cleanup_strv_free_ char **names = NULL;
@@ -1288,7 +1267,8 @@ static int running_names(XvHypervisor *h, HcallDomainInfo **ret_info, char ***re
         return 0;
 }
 
-int hypervisor_list_defined_names(XvHypervisor *h, char ***ret, XvError *error) {
+int xendbe_list_defined_names(XvHypervisor *hv, char ***ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         int cfg, r;
 
         r = backend_xend(h, &cfg, error);
@@ -1330,7 +1310,8 @@ int hypervisor_list_defined_names(XvHypervisor *h, char ***ret, XvError *error) 
         }
 }
 
-int hypervisor_lookup_by_id(XvHypervisor *h, int id, HvDomainRef *ret, XvError *error) {
+int xendbe_lookup_by_id(XvHypervisor *hv, int id, HvDomainRef *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         HcallDomainInfo info;
         _cleanup_(dom_done) Dom d = {};
         int r;
@@ -1351,7 +1332,8 @@ int hypervisor_lookup_by_id(XvHypervisor *h, int id, HvDomainRef *ret, XvError *
         return backend_fill_ref(&d, ret);
 }
 
-int hypervisor_lookup_by_name(XvHypervisor *h, const char *name, HvDomainRef *ret, XvError *error) {
+int xendbe_lookup_by_name(XvHypervisor *hv, const char *name, HvDomainRef *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         HvDomainRef ref = { .name = (char *) name, .id = -1 };
         _cleanup_(dom_done) Dom d = {};
         int r;
@@ -1364,7 +1346,9 @@ int hypervisor_lookup_by_name(XvHypervisor *h, const char *name, HvDomainRef *re
         return backend_fill_ref(&d, ret);
 }
 
-int hypervisor_lookup_by_uuid(XvHypervisor *h, const XvUuid *uuid, HvDomainRef *ret, XvError *error) {
+int xendbe_lookup_by_uuid(XvHypervisor *hv, const XvUuid *uuid, HvDomainRef *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
+
         /* Domain-0's UUID is all zeroes in Xen, and libvirt finds it by that UUID: a null UUID
          * means id 0 here, not "no UUID given". */
         HvDomainRef ref = { .uuid = *uuid, .id = uuid_is_null(uuid) ? 0 : -1 };
@@ -1377,7 +1361,7 @@ int hypervisor_lookup_by_uuid(XvHypervisor *h, const XvUuid *uuid, HvDomainRef *
         return backend_fill_ref(&d, ret);
 }
 
-static void info_from_hcall(XvHypervisor *h, const HcallDomainInfo *i, HvDomainInfo *ret) {
+static void info_from_hcall(XendBackend *h, const HcallDomainInfo *i, HvDomainInfo *ret) {
         *ret = (HvDomainInfo) {
                 .max_memory_kib = i->max_memory_kib,
                 .memory_kib = i->memory_kib,
@@ -1387,7 +1371,7 @@ static void info_from_hcall(XvHypervisor *h, const HcallDomainInfo *i, HvDomainI
         backend_state_reason(h, i, &ret->state, &ret->reason);
 }
 
-static void info_from_def(XvHypervisor *h, const DomainDef *def, HvDomainInfo *ret) {
+static void info_from_def(XendBackend *h, const DomainDef *def, HvDomainInfo *ret) {
         *ret = (HvDomainInfo) {
                 .state = XVP_DOMAIN_SHUTOFF,
                 .reason = backend_inactive_reason(h, &def->uuid, def->name),
@@ -1398,7 +1382,7 @@ static void info_from_def(XvHypervisor *h, const DomainDef *def, HvDomainInfo *r
 }
 
 /* An inactive domain's numbers from XenD's expression (no conversion to a full definition). */
-static void info_from_sxp(XvHypervisor *h, const Dom *d, HvDomainInfo *ret) {
+static void info_from_sxp(XendBackend *h, const Dom *d, HvDomainInfo *ret) {
         uint64_t mem = 0, maxmem = 0, vcpus = 0;
 
         (void) sexpr_get_u64(d->sxp, "domain/memory", &mem);
@@ -1415,7 +1399,7 @@ static void info_from_sxp(XvHypervisor *h, const Dom *d, HvDomainInfo *ret) {
         (void) sexpr_domain_cpu_time(d->sxp, &ret->cpu_time_ns);
 }
 
-int backend_dom_info(XvHypervisor *h, const Dom *d, HvDomainInfo *ret) {
+int backend_dom_info(XendBackend *h, const Dom *d, HvDomainInfo *ret) {
         if (d->id >= 0)
                 info_from_hcall(h, &d->info, ret);
         else if (d->xmdef)
@@ -1427,7 +1411,8 @@ int backend_dom_info(XvHypervisor *h, const Dom *d, HvDomainInfo *ret) {
         return 0;
 }
 
-int hypervisor_domain_get_info(XvHypervisor *h, const HvDomainRef *dom, HvDomainInfo *ret, XvError *error) {
+int xendbe_domain_get_info(XvHypervisor *hv, const HvDomainRef *dom, HvDomainInfo *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         int r;
 
@@ -1437,12 +1422,12 @@ int hypervisor_domain_get_info(XvHypervisor *h, const HvDomainRef *dom, HvDomain
         return backend_dom_info(h, &d, ret);
 }
 
-int hypervisor_domain_get_state(XvHypervisor *h, const HvDomainRef *dom, int *ret_state, int *ret_reason,
-                                XvError *error) {
+int xendbe_domain_get_state(XvHypervisor *hv, const HvDomainRef *dom, int *ret_state, int *ret_reason,
+                            XvError *error) {
         HvDomainInfo info;
         int r;
 
-        r = hypervisor_domain_get_info(h, dom, &info, error);
+        r = xendbe_domain_get_info(hv, dom, &info, error);
         if (r < 0)
                 return r;
         *ret_state = info.state;
@@ -1451,7 +1436,8 @@ int hypervisor_domain_get_state(XvHypervisor *h, const HvDomainRef *dom, int *re
         return 0;
 }
 
-int hypervisor_domain_is_active(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error) {
+int xendbe_domain_is_active(XvHypervisor *hv, const HvDomainRef *dom, bool *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         int r;
 
@@ -1462,7 +1448,8 @@ int hypervisor_domain_is_active(XvHypervisor *h, const HvDomainRef *dom, bool *r
         return 0;
 }
 
-int hypervisor_domain_is_persistent(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error) {
+int xendbe_domain_is_persistent(XvHypervisor *hv, const HvDomainRef *dom, bool *ret, XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
         int cfg, r;
 
@@ -1569,8 +1556,9 @@ static int list_add(ListCtx *c, HvDomainSummary *s) {
         return 0;
 }
 
-int hypervisor_list_all_domains(XvHypervisor *h, unsigned flags, HvDomainSummary **ret, size_t *ret_n,
-                                XvError *error) {
+int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **ret, size_t *ret_n,
+                            XvError *error) {
+        XendBackend *h = xend_of(hv);
         _cleanup_free_ HcallDomainInfo *info = NULL;
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_(sexpr_freep) Sexpr *all = NULL;
@@ -1719,3 +1707,68 @@ int hypervisor_list_all_domains(XvHypervisor *h, unsigned flags, HvDomainSummary
         c.n = 0;
         return 0;
 }
+
+const HvBackendOps hv_backend_xend = {
+        .name = "xend",
+        .open = xendbe_open,
+        .close = xendbe_close,
+        .get_status = xendbe_get_status,
+        .probe_status = xendbe_probe_status,
+        .set_event_callback = xendbe_set_event_callback,
+        .event_fd = xendbe_event_fd,
+        .process_events = xendbe_process_events,
+        .get_type = xendbe_get_type,
+        .get_version = xendbe_get_version,
+        .get_hostname = xendbe_get_hostname,
+        .get_capabilities = xendbe_get_capabilities,
+        .get_max_vcpus = xendbe_get_max_vcpus,
+        .node_get_info = xendbe_node_get_info,
+        .node_get_free_memory = xendbe_node_get_free_memory,
+        .node_get_cells_free_memory = xendbe_node_get_cells_free_memory,
+        .node_get_cpu_map = xendbe_node_get_cpu_map,
+        .get_xend_config_version = xendbe_get_xend_config_version,
+        .list_all_domains = xendbe_list_all_domains,
+        .list_domain_ids = xendbe_list_domain_ids,
+        .list_defined_names = xendbe_list_defined_names,
+        .lookup_by_id = xendbe_lookup_by_id,
+        .lookup_by_name = xendbe_lookup_by_name,
+        .lookup_by_uuid = xendbe_lookup_by_uuid,
+        .domain_get_info = xendbe_domain_get_info,
+        .domain_get_state = xendbe_domain_get_state,
+        .domain_get_def = xendbe_domain_get_def,
+        .domain_get_os_type = xendbe_domain_get_os_type,
+        .domain_is_active = xendbe_domain_is_active,
+        .domain_is_persistent = xendbe_domain_is_persistent,
+        .domain_define = xendbe_domain_define,
+        .domain_undefine = xendbe_domain_undefine,
+        .domain_create_xml = xendbe_domain_create_xml,
+        .domain_create = xendbe_domain_create,
+        .domain_suspend = xendbe_domain_suspend,
+        .domain_resume = xendbe_domain_resume,
+        .domain_shutdown = xendbe_domain_shutdown,
+        .domain_reboot = xendbe_domain_reboot,
+        .domain_destroy = xendbe_domain_destroy,
+        .domain_save = xendbe_domain_save,
+        .domain_restore = xendbe_domain_restore,
+        .domain_managed_save = xendbe_domain_managed_save,
+        .domain_has_managed_save = xendbe_domain_has_managed_save,
+        .domain_managed_save_remove = xendbe_domain_managed_save_remove,
+        .domain_core_dump = xendbe_domain_core_dump,
+        .domain_set_memory = xendbe_domain_set_memory,
+        .domain_set_vcpus = xendbe_domain_set_vcpus,
+        .domain_get_vcpus_flags = xendbe_domain_get_vcpus_flags,
+        .domain_get_vcpus = xendbe_domain_get_vcpus,
+        .domain_pin_vcpu = xendbe_domain_pin_vcpu,
+        .domain_get_vcpu_pin_info = xendbe_domain_get_vcpu_pin_info,
+        .domain_get_autostart = xendbe_domain_get_autostart,
+        .domain_set_autostart = xendbe_domain_set_autostart,
+        .domain_attach_device = xendbe_domain_attach_device,
+        .domain_detach_device = xendbe_domain_detach_device,
+        .domain_update_device = xendbe_domain_update_device,
+        .domain_block_stats = xendbe_domain_block_stats,
+        .domain_interface_stats = xendbe_domain_interface_stats,
+        .domain_get_scheduler_type = xendbe_domain_get_scheduler_type,
+        .domain_get_sched_params = xendbe_domain_get_sched_params,
+        .domain_set_sched_params = xendbe_domain_set_sched_params,
+        .domain_migrate_perform = xendbe_domain_migrate_perform,
+};

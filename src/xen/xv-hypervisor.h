@@ -32,12 +32,15 @@
 typedef struct XvHypervisor XvHypervisor;
 
 typedef enum HvBackendType {
-        HV_BACKEND_AUTO,                /* XenD reachable → xend; else libxl (later) */
+        HV_BACKEND_AUTO,                /* XenD reachable → xend; Xen >= 4.5 with libxl → libxl */
         HV_BACKEND_XEND,
         HV_BACKEND_LIBXL,
         _HV_BACKEND_TYPE_MAX,
         _HV_BACKEND_TYPE_INVALID = -EINVAL,
 } HvBackendType;
+
+const char *hv_backend_type_to_string(HvBackendType t);
+HvBackendType hv_backend_type_from_string(const char *s);
 
 typedef struct HvConfig {
         HvBackendType backend;
@@ -47,6 +50,7 @@ typedef struct HvConfig {
         const char *xm_dir;             /* default /etc/xen */
         const char *host_root;          /* prefix for /sys, /proc host files; default "" (= "/") */
         const char *managed_save_dir;   /* default /var/lib/xenvirt/save */
+        const char *xl_dir;             /* libxl: persistent definitions (xl format); default /etc/xen/xenvirt */
         bool read_only;                 /* open xenstore read-only, refuse writes */
 } HvConfig;
 
@@ -57,7 +61,7 @@ typedef struct HvStatus {
         bool xenstore_ok;
         bool hypercalls_ok;
         bool xm_dir_active;             /* xend config version <= 2 */
-        const char *backend;            /* "xend" */
+        const char *backend;            /* "xend", "libxl" */
 } HvStatus;
 
 /* A domain's identity as clients name it (libvirt's remote_nonnull_domain). id is -1 when inactive. */
