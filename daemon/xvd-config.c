@@ -6,6 +6,7 @@
 
 #include "xv-alloc.h"
 #include "xv-fileio.h"
+#include "xv-hypervisor.h"
 #include "xv-message.h"
 #include "xv-parse-util.h"
 #include "xvd-config.h"
@@ -138,6 +139,7 @@ void config_done(Config *c) {
         free(c->xm_dir);
         free(c->host_root);
         free(c->managed_save_dir);
+        free(c->xl_config_dir);
         free(c->pid_file);
         config_init(c);
 }
@@ -200,6 +202,17 @@ int config_set(Config *c, const char *key, const char *value, XvError *error) {
                 return set_string(&c->host_root, key, value, true, error);
         if (streq(key, "managed_save_dir"))
                 return set_string(&c->managed_save_dir, key, value, true, error);
+        if (streq(key, "xl_config_dir"))
+                return set_string(&c->xl_config_dir, key, value, true, error);
+        if (streq(key, "backend")) {
+                HvBackendType b = hv_backend_type_from_string(value);
+
+                if (b < 0)
+                        return xv_error_setf(error, XVP_ERR_CONF_SYNTAX,
+                                             "'%s' must be \"auto\", \"xend\" or \"libxl\", not '%s'", key, value);
+                c->backend = b;
+                return 0;
+        }
         if (streq(key, "pid_file"))
                 return set_string(&c->pid_file, key, value, true, error);
         if (streq(key, "socket_dir")) {

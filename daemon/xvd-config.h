@@ -59,6 +59,8 @@ typedef struct Config {
         char *xm_dir;
         char *host_root;
         char *managed_save_dir;         /* NULL: the backend's default, /var/lib/xenvirt/save */
+        char *xl_config_dir;            /* NULL: the libxl backend's default, /etc/xen/xenvirt */
+        int backend;                    /* HvBackendType: "auto" (default), "xend", "libxl" */
         char *pid_file;
         unsigned max_clients;
         unsigned max_requests_per_client;

@@ -210,12 +210,16 @@ void manager_check_idle(Manager *m) {
 
 void manager_notify_status(Manager *m) {
         HvStatus st = {};
+        char xend[64] = "";
 
         if (m->hypervisor)
                 hypervisor_get_status(m->hypervisor, &st);
-        (void) sd_notifyf(false, "STATUS=%s; xend %s (config version %d), xenstore %s, hypercalls %s%s%s%s; %zu client(s)",
-                          m->exiting ? "Shutting down" : "Serving",
-                          st.xend_ok ? "up" : "down", st.xend_config_version,
+        /* XenD is a channel of the xend backend only. */
+        if (streq_ptr(st.backend, "xend"))
+                (void) snprintf(xend, sizeof(xend), "xend %s (config version %d), ",
+                                st.xend_ok ? "up" : "down", st.xend_config_version);
+        (void) sd_notifyf(false, "STATUS=%s; backend %s; %sxenstore %s, hypercalls %s%s%s%s; %zu client(s)",
+                          m->exiting ? "Shutting down" : "Serving", st.backend ?: "none", xend,
                           st.xenstore_ok ? "up" : "down", st.hypercalls_ok ? "up" : "down",
                           st.xm_dir_active ? ", XM directory active" : "",
                           m->config.auth_unix_rw == CONFIG_AUTH_POLKIT || m->config.auth_unix_ro == CONFIG_AUTH_POLKIT ?
@@ -375,7 +379,8 @@ static void manager_log_channel_states(Manager *m) {
                             "normally need root.", (unsigned) geteuid());
 
         hypervisor_get_status(m->hypervisor, &st);
-        if (!st.xend_ok)
+        log_info("Backend: %s", st.backend ?: "none");
+        if (streq_ptr(st.backend, "xend") && !st.xend_ok)
                 log_warning("XenD is not reachable at '%s': calls that need it fail until it answers. "
                             "Is xend running, with (xend-unix-server yes) in /etc/xen/xend-config.sxp?",
                             m->config.xend_socket ?: XEND_SOCKET_DEFAULT);
@@ -391,12 +396,13 @@ static void manager_log_channel_states(Manager *m) {
 
 int manager_setup(Manager *m, XvError *error) {
         HvConfig hv = {
-                .backend = HV_BACKEND_AUTO,
+                .backend = m->config.backend,
                 .xend_socket = m->config.xend_socket,
                 .xend_timeout_usec = MANAGER_XEND_TIMEOUT_USEC,
                 .xm_dir = m->config.xm_dir,
                 .host_root = m->config.host_root,
                 .managed_save_dir = m->config.managed_save_dir,
+                .xl_dir = m->config.xl_config_dir,
         };
         int r;
 

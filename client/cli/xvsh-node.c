@@ -79,13 +79,16 @@ static int cmd_status(Ctl *ctl, const Cmd *cmd) {
                 return 0;
         }
         out(ctl, "%-20s %s\n", "Backend:", st.backend);
-        if (st.xend_up)
+        if (!streq(st.backend, "xend"))
+                out(ctl, "%-20s not used\n", "XenD:");
+        else if (st.xend_up)
                 out(ctl, "%-20s up (config version %d)\n", "XenD:", st.xend_config_version);
         else
                 out(ctl, "%-20s down\n", "XenD:");
         out(ctl, "%-20s %s\n", "xenstore:", st.xenstore_up ? "up" : "down");
         out(ctl, "%-20s %s\n", "Hypercalls:", st.hypercalls_up ? "up" : "down");
-        out(ctl, "%-20s %s\n", "XM directory:", st.xm_dir_active ? "active" : "not used");
+        if (streq(st.backend, "xend"))
+                out(ctl, "%-20s %s\n", "XM directory:", st.xm_dir_active ? "active" : "not used");
         out(ctl, "%-20s %s\n", "Authorization:",
             st.polkit_acls ? "polkit, per call" : st.polkit_auth ? "polkit, per connection" : "socket permissions");
         return 0;

@@ -254,7 +254,7 @@ test_expect_success 'ExecStart= under systemd-socket-activate: READY=1, STATUS=,
 	test "$(cat "$ACT/xenvirtd.pid")" = "$act_pid" &&
 	test ! -e "$ACT/not-used-rw" && test ! -e "$ACT/not-used-ro" &&
 	wait_count "$ACT/notify.log" "READY=1" 1 &&
-	grep -q "STATUS=Serving; xend up" "$ACT/notify.log" &&
+	grep -q "STATUS=Serving; backend xend; xend up" "$ACT/notify.log" &&
 	wait_count "$ACT/notify.log" "WATCHDOG=1" 3 ||
 	{ cat "$ACT/notify.log" "$ACT/log"; false; }
 '

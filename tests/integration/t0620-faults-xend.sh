@@ -95,7 +95,7 @@ test_expect_success 'XenD down at start: the daemon comes up and reports XenD do
 	for i in $(seq 400); do [ -S "$TEST_DIR/notify" ] && break; sleep 0.05; done &&
 	restart_daemon "$TEST_DIR/notify" &&
 	wait $nl && cat "$TEST_DIR/notify.log" &&
-	grep -q "STATUS=Serving; xend down" "$TEST_DIR/notify.log" &&
+	grep -q "STATUS=Serving; backend xend; xend down" "$TEST_DIR/notify.log" &&
 	grep -q "XenD is not reachable" "$sandbox_dir/xenvirtd.log" &&
 	grep -qF "(xend-unix-server yes) in /etc/xen/xend-config.sxp" "$sandbox_dir/xenvirtd.log"
 '
@@ -146,7 +146,7 @@ test_expect_success 'after recovery, SIGHUP reports XenD up' '
 	for i in $(seq 400); do [ -S "$TEST_DIR/notify" ] && break; sleep 0.05; done &&
 	kill -HUP "$(cat "$sandbox_dir/xenvirtd.pid")" && wait $nl &&
 	cat "$TEST_DIR/notify.log" &&
-	grep -q "STATUS=Serving; xend up (config version 4)" "$TEST_DIR/notify.log"
+	grep -q "STATUS=Serving; backend xend; xend up (config version 4)" "$TEST_DIR/notify.log"
 '
 
 test_expect_success 'XenD dying mid-request: a clear error, and the next request works' '
