@@ -13,6 +13,7 @@
 #include "xv-alloc.h"
 #include "xv-log.h"
 #include "xvd-config.h"
+#include "xvd-import.h"
 #include "xvd-manager.h"
 
 static void help(void) {
@@ -28,7 +29,12 @@ static void help(void) {
                "     --xm-dir=DIR        XM configuration directory\n"
                "     --host-root=DIR     Prefix for host files (/proc, /sys)\n"
                "  -p --pid-file=PATH     Write the PID here\n"
-               "  -d --debug             Log at debug level\n");
+               "  -d --debug             Log at debug level\n"
+               "     --import            Import XenD's and XM's domains into the xl store, then exit\n"
+               "     --from-xend=DIR     With --import: XenD's domain store (default " IMPORT_FROM_XEND_DEFAULT ")\n"
+               "     --from-xm=DIR       With --import: XM config directory (default " IMPORT_FROM_XM_DEFAULT ")\n"
+               "     --to=DIR            With --import: xl store (default: xl_config_dir)\n"
+               "     --dry-run           With --import: report, write nothing\n");
 }
 
 enum {
@@ -39,6 +45,11 @@ enum {
         ARG_XEND_SOCKET,
         ARG_XM_DIR,
         ARG_HOST_ROOT,
+        ARG_IMPORT,
+        ARG_FROM_XEND,
+        ARG_FROM_XM,
+        ARG_TO,
+        ARG_DRY_RUN,
 };
 
 typedef struct Override {
@@ -49,7 +60,7 @@ typedef struct Override {
 #define OVERRIDES_MAX 16
 
 static int parse_argv(int argc, char *argv[], const char **ret_config, bool *ret_debug,
-                      Override *overrides, size_t *n_overrides) {
+                      Override *overrides, size_t *n_overrides, bool *ret_import, ImportOptions *import) {
         static const struct option options[] = {
                 { "help",        no_argument,       NULL, 'h' },
                 { "version",     no_argument,       NULL, ARG_VERSION },
@@ -62,6 +73,11 @@ static int parse_argv(int argc, char *argv[], const char **ret_config, bool *ret
                 { "host-root",   required_argument, NULL, ARG_HOST_ROOT },
                 { "pid-file",    required_argument, NULL, 'p' },
                 { "debug",       no_argument,       NULL, 'd' },
+                { "import",      no_argument,       NULL, ARG_IMPORT },
+                { "from-xend",   required_argument, NULL, ARG_FROM_XEND },
+                { "from-xm",     required_argument, NULL, ARG_FROM_XM },
+                { "to",          required_argument, NULL, ARG_TO },
+                { "dry-run",     no_argument,       NULL, ARG_DRY_RUN },
                 {}
         };
         int c;
@@ -103,6 +119,21 @@ static int parse_argv(int argc, char *argv[], const char **ret_config, bool *ret
                 case 'p':
                         key = "pid_file";
                         break;
+                case ARG_IMPORT:
+                        *ret_import = true;
+                        break;
+                case ARG_FROM_XEND:
+                        import->from_xend = optarg;
+                        break;
+                case ARG_FROM_XM:
+                        import->from_xm = optarg;
+                        break;
+                case ARG_TO:
+                        import->to = optarg;
+                        break;
+                case ARG_DRY_RUN:
+                        import->dry_run = true;
+                        break;
                 default:        /* '?': getopt_long() has printed the error */
                         return -EINVAL;
                 }
@@ -118,6 +149,10 @@ static int parse_argv(int argc, char *argv[], const char **ret_config, bool *ret
                 log_error("Unexpected argument '%s'.", argv[optind]);
                 return -EINVAL;
         }
+        if (!*ret_import && (import->from_xend || import->from_xm || import->to || import->dry_run)) {
+                log_error("--from-xend, --from-xm, --to and --dry-run need --import.");
+                return -EINVAL;
+        }
         return 1;
 }
 
@@ -127,7 +162,8 @@ static int run(int argc, char *argv[]) {
         Override overrides[OVERRIDES_MAX];
         size_t n_overrides = 0;
         const char *config_path = NULL;
-        bool debug = false;
+        ImportOptions import = {};
+        bool debug = false, import_mode = false;
         sigset_t mask;
         Config config;
         int r;
@@ -135,7 +171,7 @@ static int run(int argc, char *argv[]) {
         log_set_target(log_target_detect());
         log_set_max_level(LOG_INFO);
 
-        r = parse_argv(argc, argv, &config_path, &debug, overrides, &n_overrides);
+        r = parse_argv(argc, argv, &config_path, &debug, overrides, &n_overrides, &import_mode, &import);
         if (r <= 0)
                 return r;
 
@@ -154,6 +190,14 @@ static int run(int argc, char *argv[]) {
                 return r;
         }
         log_set_max_level(debug ? LOG_DEBUG : config.log_level);
+
+        if (import_mode) {
+                if (!import.to)
+                        import.to = config.xl_config_dir;
+                r = import_run(&import);
+                config_done(&config);
+                return r > 0 ? -EIO : r;
+        }
 
         r = manager_new(&config, config_path ?: CONFIG_FILE_DEFAULT, !!config_path, debug, &m);
         if (r < 0) {

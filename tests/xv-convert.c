@@ -81,7 +81,7 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'h':
                         printf("Usage: %s [--xend-config-version N] FROM TO [FILE]\n"
-                               "Formats: domain-xml, xen-sxpr, xen-xm\n", argv[0]);
+                               "Formats: domain-xml, xen-sxpr, xen-xm, xen-xl\n", argv[0]);
                         return EXIT_SUCCESS;
                 default:
                         return EXIT_FAILURE;

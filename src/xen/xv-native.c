@@ -4,10 +4,12 @@
 #include "xv-native.h"
 #include "xv-sexpr-domain.h"
 #include "xv-sexpr.h"
+#include "xv-xl-domain.h"
 #include "xv-xm-domain.h"
 
 int native_check_format(const char *format, XvError *error) {
-        if (!format || (!streq(format, NATIVE_FORMAT_SXPR) && !streq(format, NATIVE_FORMAT_XM)))
+        if (!format || (!streq(format, NATIVE_FORMAT_SXPR) && !streq(format, NATIVE_FORMAT_XM) &&
+                        !streq(format, NATIVE_FORMAT_XL)))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "unsupported config type %s", strnull(format));
         return 0;
 }
@@ -29,6 +31,8 @@ int native_parse(const char *format, const char *text, int xend_config_version, 
                         return r;
                 return sexpr_domain_to_def(sxp, &opts, ret, error);
         }
+        if (streq(format, NATIVE_FORMAT_XL))
+                return xl_domain_parse_text(text, ret, error);
         return xm_domain_parse_text(text, xend_config_version, ret, error);
 }
 
@@ -42,5 +46,7 @@ int native_format(const char *format, const DomainDef *def, int xend_config_vers
 
         if (streq(format, NATIVE_FORMAT_SXPR))
                 return sexpr_domain_from_def(def, xend_config_version, ret, error);
+        if (streq(format, NATIVE_FORMAT_XL))
+                return xl_domain_format_text(def, ret, error);
         return xm_domain_format_text(def, xend_config_version, ret, error);
 }

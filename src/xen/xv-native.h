@@ -5,10 +5,12 @@
 #include "xv-error.h"
 
 /* Xen's native configuration formats by libvirt's names, for domxml-from-native /
- * domxml-to-native: XenD S-expressions and XM config files. The xend config format version
- * (1..4) decides the shape of both. */
+ * domxml-to-native: XenD S-expressions, XM config files and xl.cfg files (xen-xl, the libxl
+ * toolstack's format). The xend config format version (1..4) decides the shape of the first two;
+ * xl.cfg has one shape and ignores it. */
 #define NATIVE_FORMAT_SXPR "xen-sxpr"
 #define NATIVE_FORMAT_XM   "xen-xm"
+#define NATIVE_FORMAT_XL   "xen-xl"
 
 /* 0 for a supported format name; XVP_ERR_INVALID_ARG "unsupported config type X" otherwise. */
 int native_check_format(const char *format, XvError *error);

@@ -174,8 +174,8 @@ for d in $seeds; do
 	'
 
         test_expect_success "$d: domxml-to-native refuses an unknown format" '
-		test_must_fail v domxml-to-native xen-xl "$f" 2>err &&
-		grep -q "unsupported config type xen-xl" err
+		test_must_fail v domxml-to-native xen-foo "$f" 2>err &&
+		grep -q "unsupported config type xen-foo" err
 	'
 
         test_expect_success "$d: setvcpus --config --maximum 2 while off" '

@@ -304,7 +304,7 @@ for args in "dominfo no-such-domain" "domstate 4242" "domname 00000000-0000-0000
         "undefine no-such" "dominfo xpv --bogus" "dominfo" "dominfo a b" "no-such-command" \
         "list --foo" "setmem xpv abc" "setmem xpv 1 --current --live" "setvcpus xpv 2 --maximum" \
         "vcpupin xpv 0 1-x" "freecell 9" "freecell --all 0" "define /nonexistent" \
-        "attach-device xpv /nonexistent" "domxml-to-native xen-xm" "domxml-to-native xen-xl $TEST_DIR/xpv.xml" \
+        "attach-device xpv /nonexistent" "domxml-to-native xen-xm" "domxml-to-native xen-foo $TEST_DIR/xpv.xml" \
         "domblkstat xpv nodev" "domifstat xpv vif99.0" "setmaxmem xpv 1" "vcpucount xhvm" \
         "dominfo xpv; domstate xpv; no-such; domid xpv" "-q dominfo nope" "-q start Domain-0" \
         "domstats no-such" "list; list --all"; do
