@@ -55,6 +55,7 @@ struct Client {
 
         int fd;
         sd_event_source *io;
+        sd_event_source *input_defer;   /* frames read ahead wait for their turn */
         MessageReader *reader;
 
         bool connected;
@@ -191,6 +192,7 @@ void client_disconnect(Client *c) {
         log_debug("Client %s disconnected.", c->description);
         c->connected = false;
         c->io = sd_event_source_disable_unref(c->io);
+        c->input_defer = sd_event_source_disable_unref(c->input_defer);
         c->fd = safe_close(c->fd);
         c->reader = message_reader_free(c->reader);
         client_drop_queue(c);
@@ -216,6 +218,7 @@ static Client *client_free(Client *c) {
         client_drop_queue(c);
         message_reader_free(c->reader);
         sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->input_defer);
         safe_close(c->fd);
         free(c->callbacks);
         free(c->uri);
@@ -338,8 +341,33 @@ static void client_note_rx(Client *c) {
         c->pings_unanswered = 0;
 }
 
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+static int on_client_input_defer(sd_event_source *s, void *userdata) {
+        Client *c = userdata;
+
+        return on_client_io(s, c->fd, EPOLLIN, c);
+}
+
+/* Frames read ahead of the socket: no EPOLLIN announces them, so come back for them once the
+ * other ready sources had their turn. */
+static void client_schedule_input(Client *c) {
+        int r;
+
+        if (!c->input_defer) {
+                r = sd_event_add_defer(manager_get_event(c->manager), &c->input_defer, on_client_input_defer, c);
+                if (r < 0) {
+                        log_warning_errno(r, "Client %s: cannot schedule its pending input: %m", c->description);
+                        client_disconnect(c);
+                        return;
+                }
+                (void) sd_event_source_set_description(c->input_defer, "client-input");
+        }
+        (void) sd_event_source_set_enabled(c->input_defer, SD_EVENT_ONESHOT);
+}
+
 static int client_read(Client *c) {
-        for (unsigned i = 0; i < CLIENT_FRAMES_PER_WAKEUP && c->connected && c->reading; i++) {
+        for (unsigned i = 0; c->connected && c->reading; i++) {
                 _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
                 Message *msg = NULL;
                 int r;
@@ -360,6 +388,14 @@ static int client_read(Client *c) {
                 if (r <= 0)
                         return 0;
                 dispatch_frame(c->manager, c, msg);
+
+                if (!c->connected || message_reader_drained(c->reader))
+                        return 0;       /* the socket was empty: the next EPOLLIN brings more */
+                if (i + 1 >= CLIENT_FRAMES_PER_WAKEUP) {
+                        if (message_reader_has_ahead(c->reader))
+                                client_schedule_input(c);
+                        return 0;
+                }
         }
         return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "xv-alloc.h"
+#include "xv-call-context.h"
 #include "xv-domain-def.h"
 #include "xv-domain-xml.h"
 #include "xv-log.h"
@@ -134,8 +135,10 @@ static void audit_call(const Call *call, const void *ret) {
 }
 
 /* Runs the handler and encodes its outcome into call->reply. Worker or loop thread: touches
- * only the call, the handler's arguments and the (thread-safe) client accessors. */
-static void call_run(Call *call) {
+ * only the call, the handler's arguments and the (thread-safe) client accessors. With
+ * @first_try (the loop thread, blocking forbidden), a handler that answers -EWOULDBLOCK leaves
+ * the call untouched, and -EWOULDBLOCK is returned: the caller hands it to a worker. */
+static int call_run_full(Call *call, bool first_try) {
         _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
         _cleanup_free_ void *ret = NULL;
         const ProcRow *row = call->row;
@@ -143,9 +146,14 @@ static void call_run(Call *call) {
 
         ret = calloc(1, MAX(row->ret_size, (size_t) 1));
         if (!ret)
-                return;
+                return -ENOMEM;
 
         r = row->handler(call->manager, call->client, call->args, ret, &error);
+        if (first_try && r == -EWOULDBLOCK) {
+                if (row->ret_size > 0)
+                        xdr_free(row->ret_filter, ret);
+                return r;
+        }
         if (r >= 0) {
                 _cleanup_(xv_error_done) XvError encode_error = XV_ERROR_NULL;
 
@@ -179,6 +187,56 @@ static void call_run(Call *call) {
                 call->args = mfree(call->args);
         } else
                 call->args = mfree(call->args);
+        return 0;
+}
+
+static void call_run(Call *call) {
+        (void) call_run_full(call, /* first_try= */ false);
+}
+
+/* Read-only calls that a backend honouring xv_call_may_block() answers from what it has at hand
+ * (hypercalls, xenstore, its caches): tried on the loop thread first, which saves the worker
+ * round trip (a queue, a wakeup of the worker, an eventfd write and a wakeup of the loop) and
+ * keeps them from queueing behind calls that wait for XenD. */
+static bool proc_try_inline(int proc) {
+        switch (proc) {
+        case XVP_PROC_DOMAIN_LOOKUP_BY_ID:
+        case XVP_PROC_DOMAIN_LOOKUP_BY_NAME:
+        case XVP_PROC_DOMAIN_LOOKUP_BY_UUID:
+        case XVP_PROC_DOMAIN_GET_INFO:
+        case XVP_PROC_DOMAIN_GET_STATE:
+        case XVP_PROC_DOMAIN_IS_ACTIVE:
+        case XVP_PROC_DOMAIN_IS_PERSISTENT:
+        case XVP_PROC_DOMAIN_GET_AUTOSTART:
+        case XVP_PROC_DOMAIN_GET_XML_DESC:
+        case XVP_PROC_CONNECT_LIST_ALL_DOMAINS:
+        case XVP_PROC_CONNECT_LIST_DOMAINS:
+        case XVP_PROC_CONNECT_NUM_OF_DOMAINS:
+        case XVP_PROC_CONNECT_LIST_DEFINED_DOMAINS:
+        case XVP_PROC_CONNECT_NUM_OF_DEFINED_DOMAINS:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* The first try on the loop thread: true when the call ran (its reply is built). Per-call ACLs
+ * keep a call off the loop: its listing filter may ask polkit synchronously. */
+static bool call_run_inline(Call *call) {
+        bool old;
+        int r;
+
+        if (!xv_call_nonblocking_supported() || !proc_try_inline(call->row->number) ||
+            client_acl_applies(call->client))
+                return false;
+
+        old = xv_call_set_may_block(false);
+        r = call_run_full(call, /* first_try= */ true);
+        (void) xv_call_set_may_block(old);
+        if (r == -EWOULDBLOCK)
+                return false;
+        /* -ENOMEM before the handler ran: no reply; call_deliver() drops the client. */
+        return true;
 }
 
 static void call_deliver(Call *call) {
@@ -336,21 +394,23 @@ static void call_step(Call *call) {
                         break;
 
                 case CALL_RUN:
-                        if ((call->row->flags & PROC_BLOCKING) && manager_get_workers(call->manager)) {
-                                call->stage = CALL_RUNNING;
-                                call->item.run = call_item_run;
-                                call->item.complete = call_item_complete;
-                                client_in_flight_inc(call->client);
-                                if (workers_submit(manager_get_workers(call->manager), &call->item) < 0) {
-                                        client_in_flight_dec(call->client);
-                                        client_disconnect(call->client);
-                                        call_free(call);
-                                }
-                                return;
-                        }
-                        call_run(call);
                         call->stage = CALL_POST_CHECK;
-                        break;
+                        if (!(call->row->flags & PROC_BLOCKING) || !manager_get_workers(call->manager)) {
+                                call_run(call);
+                                break;
+                        }
+                        if (call_run_inline(call))
+                                break;
+                        call->stage = CALL_RUNNING;
+                        call->item.run = call_item_run;
+                        call->item.complete = call_item_complete;
+                        client_in_flight_inc(call->client);
+                        if (workers_submit(manager_get_workers(call->manager), &call->item) < 0) {
+                                client_in_flight_dec(call->client);
+                                client_disconnect(call->client);
+                                call_free(call);
+                        }
+                        return;
 
                 case CALL_RUNNING:
                         abort();        /* a worker owns the call: nothing steps it meanwhile */

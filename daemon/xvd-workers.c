@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -12,6 +14,10 @@
 #include "xvd-workers.h"
 
 #define WORKERS_COMPLETIONS_PER_WAKEUP 64u
+#define USEC_PER_SEC 1000000ULL
+#define NSEC_PER_USEC 1000ULL
+/* A thread without work for this long exits: the pool shrinks back after a burst. */
+#define WORKERS_IDLE_EXIT_USEC (5 * USEC_PER_SEC)
 
 struct Workers {
         sd_event_source *source;
@@ -23,8 +29,13 @@ struct Workers {
         WorkItem *queue_head, *queue_tail;      /* submitted, not started */
         WorkItem *done_head, *done_tail;        /* run, not completed */
 
-        pthread_t *threads;
-        unsigned n_threads;
+        /* Threads are detached: one that stays idle for WORKERS_IDLE_EXIT_USEC leaves, and
+         * workers_free() waits on @exited until none is left. */
+        pthread_cond_t exited;
+        unsigned n_threads;                     /* running (under lock) */
+        unsigned max_threads;
+        unsigned n_idle;                        /* threads waiting for work (under lock) */
+        unsigned n_queued;                      /* items in queue_head (under lock) */
         unsigned pending;                       /* loop thread only */
 
         void (*idle_callback)(void *userdata);
@@ -52,23 +63,50 @@ static WorkItem *list_pop(WorkItem **head, WorkItem **tail) {
         return w;
 }
 
+/* The absolute CLOCK_MONOTONIC time @usec from now. */
+static struct timespec deadline_after(uint64_t usec) {
+        struct timespec ts;
+        uint64_t nsec;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        nsec = (uint64_t) ts.tv_nsec + (usec % USEC_PER_SEC) * NSEC_PER_USEC;
+        ts.tv_sec += (time_t) (usec / USEC_PER_SEC + nsec / 1000000000ULL);
+        ts.tv_nsec = (long) (nsec % 1000000000ULL);
+        return ts;
+}
+
 static void *worker_main(void *userdata) {
         Workers *w = userdata;
 
         for (;;) {
                 WorkItem *item;
                 uint64_t one = 1;
+                struct timespec deadline = deadline_after(WORKERS_IDLE_EXIT_USEC);
+                bool timed_out = false;
 
                 pthread_mutex_lock(&w->lock);
-                while (!w->stop && !w->queue_head)
-                        pthread_cond_wait(&w->cond, &w->lock);
+                w->n_idle++;
+                while (!w->stop && !w->queue_head && !timed_out)
+                        timed_out = pthread_cond_timedwait(&w->cond, &w->lock, &deadline) == ETIMEDOUT;
+                w->n_idle--;
                 item = list_pop(&w->queue_head, &w->queue_tail);
-                pthread_mutex_unlock(&w->lock);
                 if (!item) {
-                        /* Stopping, and nothing left to run: the thread's own polkit bus goes too. */
-                        polkit_thread_done();
-                        return NULL;
+                        /* Stopping, or idle for long, and nothing left to run. The thread stops
+                         * counting now, so that the next submission starts another if needed;
+                         * after the unlock it touches nothing of @w (workers_free() may free it). */
+                        bool stopping = w->stop;
+
+                        w->n_threads--;
+                        pthread_cond_broadcast(&w->exited);
+                        pthread_mutex_unlock(&w->lock);
+                        /* After a burst: hand the free memory of the threads' malloc arenas back
+                         * (large transient replies and parses would otherwise stay resident). */
+                        if (!stopping)
+                                (void) malloc_trim(0);
+                        break;
                 }
+                w->n_queued--;
+                pthread_mutex_unlock(&w->lock);
 
                 item->run(item);
 
@@ -80,6 +118,10 @@ static void *worker_main(void *userdata) {
                 if (write(w->efd, &one, sizeof(one)) < 0)
                         log_debug_errno(-errno, "Cannot wake the loop for a completion: %m");
         }
+
+        /* The thread's own polkit bus goes too. */
+        polkit_thread_done();
+        return NULL;
 }
 
 /* Completes up to @max finished items on the loop thread. Returns how many. */
@@ -133,7 +175,16 @@ int workers_new(sd_event *e, unsigned n, Workers **ret) {
                 return -ENOMEM;
         w->efd = -EBADF;
         pthread_mutex_init(&w->lock, NULL);
-        pthread_cond_init(&w->cond, NULL);
+        {
+                pthread_condattr_t attr;
+
+                /* Idle timeouts on the monotonic clock: a clock step neither ends nor extends them. */
+                pthread_condattr_init(&attr);
+                pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+                pthread_cond_init(&w->cond, &attr);
+                pthread_condattr_destroy(&attr);
+        }
+        pthread_cond_init(&w->exited, NULL);
 
         w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (w->efd < 0)
@@ -144,15 +195,9 @@ int workers_new(sd_event *e, unsigned n, Workers **ret) {
                 return r;
         (void) sd_event_source_set_description(w->source, "workers");
 
-        n = MAX(n, 1u);
-        w->threads = new0(pthread_t, n);
-        if (!w->threads)
-                return -ENOMEM;
-        for (; w->n_threads < n; w->n_threads++) {
-                r = pthread_create(&w->threads[w->n_threads], NULL, worker_main, w);
-                if (r != 0)
-                        return -r;
-        }
+        /* Threads start on demand (workers_submit()): an idle daemon has none, and one that only
+         * ever sees calls served on the loop thread never pays for their stacks and arenas. */
+        w->max_threads = MAX(n, 1u);
 
         *ret = TAKE_PTR(w);
         return 0;
@@ -164,15 +209,14 @@ Workers *workers_free(Workers *w) {
         if (!w)
                 return NULL;
 
+        /* Items still queued are run by the workers before they notice the stop flag: their
+         * callers expect a reply or at least a completion. The threads exit once idle. */
         pthread_mutex_lock(&w->lock);
         w->stop = true;
         pthread_cond_broadcast(&w->cond);
+        while (w->n_threads > 0)
+                pthread_cond_wait(&w->exited, &w->lock);
         pthread_mutex_unlock(&w->lock);
-
-        /* Items still queued are run by the workers before they notice the stop flag: their
-         * callers expect a reply or at least a completion. The threads exit once idle. */
-        for (unsigned i = 0; i < w->n_threads; i++)
-                (void) pthread_join(w->threads[i], NULL);
 
         (void) workers_complete(w, UINT32_MAX);
         while ((item = list_pop(&w->queue_head, &w->queue_tail)))
@@ -182,18 +226,51 @@ Workers *workers_free(Workers *w) {
         safe_close(w->efd);
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->cond);
-        free(w->threads);
+        pthread_cond_destroy(&w->exited);
         return mfree(w);
 }
 
+/* Starts one detached worker thread; called with the lock held. */
+static int worker_start_locked(Workers *w) {
+        pthread_attr_t attr;
+        pthread_t t;
+        int r;
+
+        r = pthread_attr_init(&attr);
+        if (r != 0)
+                return -r;
+        r = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (r == 0)
+                r = pthread_create(&t, &attr, worker_main, w);
+        pthread_attr_destroy(&attr);
+        if (r != 0)
+                return -r;
+        w->n_threads++;
+        return 0;
+}
+
 int workers_submit(Workers *w, WorkItem *item) {
+        int r;
+
         assert(w);
         assert(item);
         assert(item->run);
         assert(item->complete);
 
         pthread_mutex_lock(&w->lock);
+        /* One more thread when the items waiting (this one included) outnumber the idle threads.
+         * It inherits the loop thread's signal mask (see workers_new()). */
+        if (w->n_queued + 1 > w->n_idle && w->n_threads < w->max_threads) {
+                r = worker_start_locked(w);
+                if (r < 0 && w->n_threads == 0) {
+                        pthread_mutex_unlock(&w->lock);
+                        return log_warning_errno(r, "Cannot start a worker thread: %m");
+                }
+                if (r < 0)
+                        log_debug_errno(r, "Cannot start another worker thread, %u running: %m", w->n_threads);
+        }
         list_append(&w->queue_head, &w->queue_tail, item);
+        w->n_queued++;
         pthread_cond_signal(&w->cond);
         pthread_mutex_unlock(&w->lock);
         w->pending++;

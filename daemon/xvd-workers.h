@@ -21,8 +21,9 @@ struct WorkItem {
 
 typedef struct Workers Workers;
 
-/* Starts @n threads (at least one). The caller must have blocked the signals the loop handles,
- * so that the threads inherit the mask. */
+/* A pool of at most @n threads (at least one), started on demand by workers_submit() from the
+ * loop thread. The loop thread must have blocked the signals it handles, so that the threads
+ * inherit the mask. */
 int workers_new(sd_event *e, unsigned n, Workers **ret);
 
 /* Waits for the running items, completes everything (items never run are completed without
@@ -30,7 +31,9 @@ int workers_new(sd_event *e, unsigned n, Workers **ret);
 Workers *workers_free(Workers *w);
 DEFINE_CLEANUP_FUNC(Workers *, workers_free);
 
-/* Queues @item; never blocks. The caller bounds the amount of work (per-client limits). */
+/* Queues @item, starting a thread when every running one is busy and the pool is not full;
+ * never blocks. Fails (nothing queued) only when no thread runs and none can be started. The
+ * caller bounds the amount of work (per-client limits). */
 int workers_submit(Workers *w, WorkItem *item);
 
 /* Items submitted and not yet completed. */

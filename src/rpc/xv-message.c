@@ -12,6 +12,15 @@
 /* The frame buffer starts this large and doubles as bytes arrive: a length word alone reserves
  * nothing more, so a peer that claims a maximal frame and stalls costs what it sent. */
 #define MESSAGE_READER_INITIAL  ((size_t) XVP_MESSAGE_INITIAL)
+/* Frames up to this size are encoded on the stack first, then up to MEDIUM into a heap buffer,
+ * both without a sizing pass; larger ones are sized first (xdr_sizeof), then encoded. */
+#define MESSAGE_ENCODE_SMALL    4096u
+#define MESSAGE_ENCODE_MEDIUM   ((size_t) XVP_MESSAGE_INITIAL)
+
+/* read(2) asks for at least this much, so that a small frame (and often the next ones) arrives
+ * in one system call instead of two (length word, rest); bytes past the frame in progress wait
+ * in the read-ahead buffer. What is left of a large frame is read straight into its buffer. */
+#define MESSAGE_READER_AHEAD    ((size_t) 4096)
 
 struct MessageReader {
         uint8_t length[MESSAGE_LEN_SIZE];
@@ -21,6 +30,9 @@ struct MessageReader {
         size_t frame_allocated; /* <= frame_size */
         size_t frame_filled;
         size_t frame_max;
+        uint8_t *ahead;         /* bytes read past the frame in progress (frames sent back to back) */
+        size_t ahead_start, ahead_end;
+        bool drained;           /* the last read(2) returned less than it asked for */
 };
 
 static uint32_t be32_read(const uint8_t *p) {
@@ -172,48 +184,94 @@ int message_decode_payload(const Message *m, xdrproc_t filter, void *ret, XvErro
         return 0;
 }
 
-int message_encode(const xvp_message_header *header, xdrproc_t filter, const void *payload,
-                   Message **ret, XvError *error) {
-        _cleanup_free_ uint8_t *frame = NULL;
-        xvp_message_header h;
-        size_t payload_size = 0, size;
+/* Encodes @header and @payload into @buf (@allocated bytes) and writes the length word. False
+ * when they do not fit or a bound of the .x is broken. */
+static bool frame_encode(const xvp_message_header *header, xdrproc_t filter, const void *payload,
+                         uint8_t *buf, size_t allocated, size_t *ret_size) {
+        xvp_message_header h = *header;
+        size_t size;
         XDR xdr;
         bool ok;
+
+        xdrmem_create(&xdr, (char *) buf + MESSAGE_LEN_SIZE, (u_int) (allocated - MESSAGE_LEN_SIZE), XDR_ENCODE);
+        ok = xdr_xvp_message_header(&xdr, &h);
+        /* Encoding does not modify the payload, whatever the filter's prototype says. */
+        if (ok && filter)
+                ok = filter(&xdr, (void *) payload);
+        size = MESSAGE_LEN_SIZE + xdr_getpos(&xdr);
+        xdr_destroy(&xdr);
+        if (!ok)
+                return false;
+        be32_write(buf, (uint32_t) size);
+        *ret_size = size;
+        return true;
+}
+
+/* A Message around @frame (taken) whose header is known already. */
+static int message_new_encoded(const xvp_message_header *header, uint8_t *frame, size_t size, Message **ret) {
+        Message *m;
+
+        m = malloc(sizeof(Message));
+        if (!m)
+                return -ENOMEM;
+        *m = (Message) {
+                .header = *header,
+                .frame = frame,
+                .size = size,
+        };
+        *ret = m;
+        return 0;
+}
+
+int message_encode(const xvp_message_header *header, xdrproc_t filter, const void *payload,
+                   Message **ret, XvError *error) {
+        /* Most frames are small: encoded on the stack first, they skip the sizing pass and need
+         * one allocation of their exact size. Listings try a heap buffer of MESSAGE_ENCODE_MEDIUM
+         * next; only larger frames (and ones that break a bound) are sized first. */
+        uint8_t small[MESSAGE_ENCODE_SMALL];
+        _cleanup_free_ uint8_t *frame = NULL;
+        size_t payload_size = 0, size;
         int r;
 
         assert(header);
         assert(ret);
+        assert(!filter || payload);
 
-        if (filter) {
-                assert(payload);
+        if (frame_encode(header, filter, payload, small, sizeof(small), &size)) {
+                frame = malloc(size);
+                if (!frame)
+                        return -ENOMEM;
+                memcpy(frame, small, size);
+        } else if ((frame = malloc(MESSAGE_ENCODE_MEDIUM)) &&
+                   frame_encode(header, filter, payload, frame, MESSAGE_ENCODE_MEDIUM, &size)) {
+                /* A listing of a few thousand domains: still no sizing pass; give back the rest. */
+                uint8_t *f = realloc(frame, size);
+
+                if (f)
+                        frame = f;
+        } else {
+                free(frame);
+                frame = NULL;
                 /* xdr_sizeof() runs the filter on a counting stream: a bound the payload breaks
                  * fails there or, at the latest, when encoding into the buffer sized by it. It
                  * takes a non-const pointer, but encoding does not modify the payload. */
-                payload_size = xdr_sizeof(filter, (void *) payload);
+                if (filter)
+                        payload_size = xdr_sizeof(filter, (void *) payload);
+                if (payload_size > MESSAGE_PAYLOAD_MAX)
+                        return rpc_error(error, xv_error_setf(error, XVP_ERR_RPC,
+                                                              "message payload of %zu bytes exceeds the limit of %zu bytes",
+                                                              payload_size, MESSAGE_PAYLOAD_MAX));
+
+                size = MESSAGE_FRAME_MIN + payload_size;
+                frame = malloc(size);
+                if (!frame)
+                        return -ENOMEM;
+                if (!frame_encode(header, filter, payload, frame, size, &payload_size) || payload_size != size)
+                        /* a bound broken, or the size computed and the bytes written disagree */
+                        return rpc_error(error, xv_error_setf(error, XVP_ERR_RPC, "Unable to encode message payload"));
         }
-        if (payload_size > MESSAGE_PAYLOAD_MAX)
-                return rpc_error(error, xv_error_setf(error, XVP_ERR_RPC,
-                                                      "message payload of %zu bytes exceeds the limit of %zu bytes",
-                                                      payload_size, MESSAGE_PAYLOAD_MAX));
 
-        size = MESSAGE_FRAME_MIN + payload_size;
-        frame = calloc(1, size);
-        if (!frame)
-                return -ENOMEM;
-
-        h = *header;
-        be32_write(frame, (uint32_t) size);
-        xdrmem_create(&xdr, (char *) frame + MESSAGE_LEN_SIZE, (u_int) (size - MESSAGE_LEN_SIZE), XDR_ENCODE);
-        ok = xdr_xvp_message_header(&xdr, &h);
-        if (ok && filter)
-                ok = filter(&xdr, (void *) payload);
-        if (ok && xdr_getpos(&xdr) != size - MESSAGE_LEN_SIZE)
-                ok = false;     /* the size computed and the bytes written disagree: refuse */
-        xdr_destroy(&xdr);
-        if (!ok)
-                return rpc_error(error, xv_error_setf(error, XVP_ERR_RPC, "Unable to encode message payload"));
-
-        r = message_new_take(frame, size, ret, error);
+        r = message_new_encoded(header, frame, size, ret);
         if (r < 0)
                 return r;
         TAKE_PTR(frame);
@@ -399,6 +457,7 @@ MessageReader *message_reader_free(MessageReader *r) {
         if (!r)
                 return NULL;
         free(r->frame);
+        free(r->ahead);
         free(r);
         return NULL;
 }
@@ -492,25 +551,79 @@ int message_reader_feed(MessageReader *r, const void *data, size_t size, size_t 
         return 0;
 }
 
+/* Moves read-ahead bytes into the frame in progress. */
+static int reader_take_ahead(MessageReader *r, XvError *error) {
+        size_t consumed = 0;
+        int k;
+
+        if (!r->ahead)
+                return 0;
+        k = message_reader_feed(r, r->ahead + r->ahead_start, r->ahead_end - r->ahead_start, &consumed, error);
+        if (k < 0)
+                return k;
+        r->ahead_start += consumed;
+        if (r->ahead_start == r->ahead_end) {
+                free(r->ahead);
+                r->ahead = NULL;
+                r->ahead_start = r->ahead_end = 0;
+        }
+        return 0;
+}
+
+/* Feeds @n bytes of @buf to the frame in progress and keeps what follows it. */
+static int reader_take_buffer(MessageReader *r, const uint8_t *buf, size_t n, XvError *error) {
+        size_t consumed = 0;
+        int k;
+
+        assert(!r->ahead);
+
+        k = message_reader_feed(r, buf, n, &consumed, error);
+        if (k < 0)
+                return k;
+        if (consumed < n) {
+                r->ahead = malloc(n - consumed);
+                if (!r->ahead)
+                        return -ENOMEM;
+                memcpy(r->ahead, buf + consumed, n - consumed);
+                r->ahead_start = 0;
+                r->ahead_end = n - consumed;
+        }
+        return 0;
+}
+
 int message_reader_read(MessageReader *r, int fd, XvError *error) {
+        /* Small reads land here first; only bytes past the frame in progress are kept (in
+         * r->ahead), so that an idle connection holds no read buffer. */
+        uint8_t buffer[MESSAGE_READER_AHEAD];
         uint8_t *where;
         size_t want;
         ssize_t n;
+        bool direct;
         int k;
 
         assert(r);
         assert(fd >= 0);
 
+        k = reader_take_ahead(r, error);
+        if (k < 0)
+                return k;
         if (reader_complete(r))
                 return 1;
 
         k = reader_space(r, &where, &want);
         if (k < 0)
                 return k;
+        direct = want >= MESSAGE_READER_AHEAD;
+        if (!direct) {
+                where = buffer;
+                want = sizeof(buffer);
+        }
         n = read(fd, where, want);
         if (n < 0) {
-                if (errno == EAGAIN || errno == EINTR)
+                if (errno == EAGAIN || errno == EINTR) {
+                        r->drained = errno == EAGAIN;
                         return 0;
+                }
                 return xv_error_set_errnof(error, -errno, "Cannot read from socket");
         }
         if (n == 0) {
@@ -520,11 +633,23 @@ int message_reader_read(MessageReader *r, int fd, XvError *error) {
                                                       "connection closed in the middle of a message"));
                 return -ECONNRESET;
         }
+        r->drained = (size_t) n < want;
 
-        k = reader_advance(r, (size_t) n, error);
+        if (direct)
+                k = reader_advance(r, (size_t) n, error);
+        else
+                k = reader_take_buffer(r, buffer, (size_t) n, error);
         if (k < 0)
                 return k;
         return reader_complete(r);
+}
+
+bool message_reader_has_ahead(const MessageReader *r) {
+        return r && r->ahead_start < r->ahead_end;
+}
+
+bool message_reader_drained(const MessageReader *r) {
+        return r && r->drained && !message_reader_has_ahead(r);
 }
 
 int message_reader_pop(MessageReader *r, Message **ret) {

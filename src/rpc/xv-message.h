@@ -108,8 +108,9 @@ int message_classify(const xvp_message_header *h, XvError *error);
 int message_error_unknown_procedure(int proc, XvError *error);
 
 /*
- * Incremental reader for a non-blocking socket. It never reads past the end of the frame in
- * progress and allocates a frame's buffer only after its length word passed the checks.
+ * Incremental reader for a non-blocking socket. It allocates a frame's buffer only after its
+ * length word passed the checks, and reads at most a few KiB past the end of the frame in
+ * progress (into a fixed read-ahead buffer), so a peer still costs no more than what it sent.
  */
 typedef struct MessageReader MessageReader;
 
@@ -125,11 +126,21 @@ DEFINE_CLEANUP_FUNC(MessageReader *, message_reader_free);
 int message_reader_feed(MessageReader *r, const void *data, size_t size, size_t *ret_consumed,
                         XvError *error);
 
-/* One read(2) from @fd, of at most what the frame in progress still needs. Returns 1 when a
- * frame is complete (take it with message_reader_pop()), 0 when more is needed (including
- * EAGAIN and EINTR), -ENOTCONN on end of file between frames (no error set: the peer closed),
- * -ECONNRESET on end of file inside a frame, or another negative errno. */
+/* Completes the frame in progress from the bytes read ahead earlier, else with one read(2) from
+ * @fd: of a few KiB into the read-ahead buffer (so that a small frame needs one system call,
+ * and frames sent back to back share one), or, for what remains of a large frame, straight into
+ * its buffer. Returns 1 when a frame is complete (take it with message_reader_pop()), 0 when
+ * more is needed (including EAGAIN and EINTR), -ENOTCONN on end of file between frames (no
+ * error set: the peer closed), -ECONNRESET on end of file inside a frame, or another negative
+ * errno. A length word that breaks the limits fails as in message_reader_feed(). */
 int message_reader_read(MessageReader *r, int fd, XvError *error);
+
+/* Bytes read ahead wait for the next message_reader_read() (no EPOLLIN will announce them). */
+bool message_reader_has_ahead(const MessageReader *r);
+
+/* The last read(2) got less than it asked for (or EAGAIN) and nothing waits in the read-ahead
+ * buffer: the socket was empty then, and waiting for EPOLLIN saves a read that would fail. */
+bool message_reader_drained(const MessageReader *r);
 
 /* Whether part of a frame has been received. */
 bool message_reader_busy(const MessageReader *r);
