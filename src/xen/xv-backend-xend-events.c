@@ -53,10 +53,17 @@ int backend_events_add_xm(XendBackend *h) {
         return epoll_add(h, xm_dir_inotify_fd(h->xm));
 }
 
+static int snap_cmp(const void *a, const void *b) {
+        const Snap *x = a, *y = b;
+
+        return (x->domid > y->domid) - (x->domid < y->domid);
+}
+
 /* The current hypervisor list as a snapshot; domains not named in xenstore yet are left out, so
  * that they count as new at the next look. */
 static int take_snapshot(XendBackend *h, Snap **ret, size_t *ret_n) {
         _cleanup_free_ HcallDomainInfo *l = NULL;
+        _cleanup_strv_free_ char **names = NULL;
         Snap *s;
         size_t n = 0, k = 0;
         int r;
@@ -69,17 +76,20 @@ static int take_snapshot(XendBackend *h, Snap **ret, size_t *ret_n) {
         r = hcall_list_domains(h->hc, &l, &n, NULL);
         if (r < 0)
                 return r;
-        s = new0(Snap, n);
-        if (!s)
+        names = new0(char *, n + 1);
+        if (!names)
                 return -ENOMEM;
+        r = backend_names_of(h, l, n, names);
+        s = r < 0 ? NULL : new0(Snap, n);
+        if (!s) {
+                /* The array may have holes: strv_free() would stop at the first. */
+                for (size_t i = 0; i < n; i++)
+                        names[i] = mfree(names[i]);
+                return -ENOMEM;
+        }
         for (size_t i = 0; i < n; i++) {
-                char *name = NULL;
+                char *name = TAKE_PTR(names[i]);
 
-                r = backend_name_of(h, l[i].domid, &l[i].uuid, &name, NULL);
-                if (r == -ENOMEM) {
-                        snaps_free(s, k);
-                        return r;
-                }
                 if (!name)
                         continue;
                 s[k++] = (Snap) {
@@ -91,6 +101,8 @@ static int take_snapshot(XendBackend *h, Snap **ret, size_t *ret_n) {
                         .shutdown_code = l[i].shutdown_code,
                 };
         }
+        /* Xen lists by domid already; sorting makes sure of it for snap_find(). */
+        qsort(s, k, sizeof(Snap), snap_cmp);
         *ret = s;
         *ret_n = k;
         return 0;
@@ -217,10 +229,21 @@ static int emit(EventList *e, const char *name, const XvUuid *uuid, int id, int 
         return 0;
 }
 
+/* Snapshots are sorted by domid (take_snapshot()): a binary search, so that a diff is not
+ * quadratic in the number of domains. */
 static const Snap *snap_find(const Snap *l, size_t n, int domid, const XvUuid *uuid) {
-        for (size_t i = 0; i < n; i++)
-                if (l[i].domid == domid && uuid_equal(&l[i].uuid, uuid))
-                        return &l[i];
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (l[mid].domid < domid)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < n && l[lo].domid == domid && uuid_equal(&l[lo].uuid, uuid))
+                return &l[lo];
         return NULL;
 }
 

@@ -10,15 +10,18 @@
  *   event_lock   the hypercall snapshot that process_events() and backend_wake() diff (hypercalls
  *                and xenstore only)
  *   xend_lock    the detected xend config version, the lazily opened XM directory, capabilities
- *   cache_lock   the running-domain name cache (id → name, uuid), refreshed from xenstore
+ *   cache_lock   the running-domain name cache (id → name, uuid), refreshed from xenstore (held
+ *                across those xenstore reads only)
  *   track_lock   per-domain "what xenvirt did last" (state reasons), the managed-domain set and
  *                the queue of events not yet delivered
- *   inactive_lock  the inactive-domain cache (a leaf: nothing else is taken while holding it)
+ *   inactive_lock  the inactive-domain cache and XenD's digested listing (a leaf: nothing else is
+ *                taken while holding it)
  */
 
 #include <pthread.h>
 
 #include "xv-capabilities.h"
+#include "xv-domain-table.h"
 #include "xv-hcall.h"
 #include "xv-backend.h"
 #include "xv-sexpr.h"
@@ -69,8 +72,11 @@ typedef struct Inactive {
         char *name;
         XvUuid uuid;
         Sexpr *sxp;             /* the (domain ...) expression; handed out as copies */
+        HvDomainInfo info;      /* its numbers, read once (state SHUTOFF, reason 0) */
         uint64_t stamp;         /* CLOCK_MONOTONIC µs when XenD answered */
 } Inactive;
+
+typedef struct XendDigest XendDigest;
 
 typedef struct Snap {
         int domid;
@@ -98,13 +104,14 @@ typedef struct XendBackend {
         char *caps_xml;
 
         pthread_mutex_t cache_lock;
-        XsDomain *cache;
-        size_t n_cache;
-        bool cache_valid;
+        DomainTable *running;           /* id → name, uuid of the domains xenstore lists */
+        size_t n_cache_incomplete;      /* entries without a name or a uuid */
+        bool cache_valid, cache_need_full;
 
         pthread_mutex_t track_lock;
         Track *tracks;
         size_t n_tracks;
+        DomainTable *track_index;       /* slot by uuid */
         uint64_t track_stamp;
         HvEvent *queue;
         size_t n_queue;
@@ -112,7 +119,10 @@ typedef struct XendBackend {
         pthread_mutex_t inactive_lock;
         Inactive *inactive;
         size_t n_inactive, n_inactive_allocated;
+        DomainTable *inactive_index;    /* slot by name and uuid */
         uint64_t inactive_gen;          /* bumped by every invalidation */
+        bool inactive_refreshing;       /* a call is refetching the expired entries (one listing) */
+        XendDigest *digest;             /* XenD's last listing, digested (xendbe_list_all_domains) */
 
         pthread_mutex_t event_lock;
         Snap *snap;
@@ -135,6 +145,8 @@ typedef struct Dom {
         int id;                 /* -1 when inactive */
         HcallDomainInfo info;   /* valid when id >= 0 */
         Sexpr *sxp;             /* XenD's (domain ...) when it was fetched to resolve an inactive domain */
+        bool has_sxp_info;      /* inactive, from the cache: sxp_info holds its numbers (sxp may be NULL) */
+        HvDomainInfo sxp_info;
         DomainDef *xmdef;       /* the XM definition (cfg <= 2, inactive) */
 } Dom;
 
@@ -145,10 +157,16 @@ int backend_xend(XendBackend *h, int *ret_cfg, XvError *error);
 XmDir *backend_xm(XendBackend *h);
 
 int backend_resolve(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *error);
+/* The same for callers that need identity, state and numbers only (lookups, info, state): an
+ * inactive domain from the cache comes without a copy of its XenD expression (d->sxp NULL). */
+int backend_resolve_light(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *error);
 int backend_fill_ref(const Dom *d, HvDomainRef *ret);
 int backend_dom_info(XendBackend *h, const Dom *d, HvDomainInfo *ret);
 int backend_running_by_uuid(XendBackend *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error);
 int backend_name_of(XendBackend *h, int domid, const XvUuid *uuid, char **ret, XvError *error);
+/* backend_name_of() for many domains at once (names[i] NULL where xenstore names none yet; the
+ * array must come in NULL-filled). Fails only with -ENOMEM. */
+int backend_names_of(XendBackend *h, const HcallDomainInfo *l, size_t n, char **names);
 void backend_cache_invalidate(XendBackend *h);
 
 /* The inactive-domain cache. A reader takes the generation before its XenD request and stores
@@ -157,6 +175,7 @@ void backend_cache_invalidate(XendBackend *h);
 uint64_t backend_inactive_gen(XendBackend *h);
 void backend_inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp);
 void backend_inactive_invalidate(XendBackend *h);
+void backend_digest_drop_locked(XendBackend *h);
 static inline void backend_inactive_invalidatep(XendBackend **h) {
         if (*h)
                 backend_inactive_invalidate(*h);

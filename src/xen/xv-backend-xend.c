@@ -7,13 +7,21 @@
  *
  * One designated channel per operation and domain state:
  *   running domains: identity, info, state, vcpus, affinity, scheduler from hypercalls, names
- *                    from xenstore (through a short-lived cache); never XenD;
+ *                    from xenstore through the running-domain cache (a DomainTable hashed by id,
+ *                    name and uuid, brought up to date incrementally after each watch event);
+ *                    never XenD;
  *   inactive domains: XenD (config version >= 3, one ?detail=1 request, kept for
- *                    BACKEND_INACTIVE_TTL_USEC in the inactive-domain cache, which every change
- *                    through xenvirt and every xenstore watch event drops; a listing fills it
- *                    too) or the XM directory (<= 2);
- *   list-all: one hypercall list + the xenstore name cache + at most ONE XenD request (or the XM
- *             directory) for the inactive and persistence/autostart part.
+ *                    BACKEND_INACTIVE_TTL_USEC in the inactive-domain cache (hashed by name and
+ *                    uuid), which every change through xenvirt and every xenstore watch event
+ *                    drops; once expired, ONE detailed listing refreshes every entry while the
+ *                    other calls are served the expired ones; a listing fills it too) or the XM
+ *                    directory (<= 2);
+ *   list-all: one hypercall list + the running-domain cache + ONE XenD request (the names of
+ *             the inactive domains checked against the digest of the last detailed listing,
+ *             or a detailed listing) or the XM directory, for the inactive and
+ *             persistence/autostart part.
+ * Every XenD request may wait: none is made where xv_call_may_block() says no (the daemon's
+ * loop thread), and no lock is held across one.
  */
 
 #include <assert.h>
@@ -28,6 +36,7 @@
 
 #include "xv-alloc.h"
 #include "xv-backend-xend-internal.h"
+#include "xv-call-context.h"
 #include "xv-fileio.h"
 #include "xv-log.h"
 #include "xv-parse-util.h"
@@ -45,6 +54,13 @@ static void mutex_unlockp(pthread_mutex_t **m) {
 #define LOCKED(m) \
         _cleanup_(mutex_unlockp) _unused_ pthread_mutex_t *_locked_##__LINE__ = \
                 ((void) pthread_mutex_lock(m), (m))
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
 
 void dom_done(Dom *d) {
         d->name = mfree(d->name);
@@ -87,7 +103,7 @@ int backend_xend(XendBackend *h, int *ret_cfg, XvError *error) {
         if (v <= 0) {
                 r = xend_detect_config_version(h->xend, &v, &e);
                 if (r < 0) {
-                        if (r == -ENOMEM) {
+                        if (r == -ENOMEM || r == -EWOULDBLOCK) {
                                 xv_error_done(&e);
                                 return r;
                         }
@@ -97,6 +113,9 @@ int backend_xend(XendBackend *h, int *ret_cfg, XvError *error) {
                         return xv_error_domain(error, XVP_FROM_XEND, r);
                 }
         }
+        /* The XM directory (config version <= 2) is a directory scan: never on the loop thread. */
+        if (v <= XEND_CONFIG_VERSION_3_0_3 && !xv_call_may_block())
+                return xv_call_would_block(error);
         {
                 LOCKED(&h->xend_lock);
 
@@ -124,10 +143,29 @@ int backend_check_writable(XendBackend *h, XvError *error) {
 
 /* ---- the running-domain name cache ---------------------------------------------------------- */
 
+/*
+ * h->running: the domains xenstore lists under /local/domain (id → name, uuid), hashed by id,
+ * name and uuid. Invalidated by every xenstore watch event (@introduceDomain/@releaseDomain, also
+ * while not yet drained: see xenstore_events_pending()) and by every operation that starts or
+ * stops a domain; the next use brings it up to date incrementally: one directory read, then the
+ * name and vm nodes of the ids it did not know (or knew incompletely) only. A full reread happens
+ * when an entry contradicts the hypervisor (an id reused under another uuid). A running domain
+ * renamed by another tool (no watch fires) is still found by its new name: a name the cache does
+ * not know goes to XenD, which answers for it as running.
+ */
+
 void backend_cache_invalidate(XendBackend *h) {
         LOCKED(&h->cache_lock);
 
         h->cache_valid = false;
+}
+
+/* An entry contradicted the hypervisor: the next use rereads everything. */
+static void cache_invalidate_full(XendBackend *h) {
+        LOCKED(&h->cache_lock);
+
+        h->cache_valid = false;
+        h->cache_need_full = true;
 }
 
 /* Whether xenstore has pending watch events that nobody drained yet: then names may have changed. */
@@ -139,67 +177,283 @@ static bool xenstore_events_pending(XendBackend *h) {
         return poll(&p, 1, 0) != 0;
 }
 
-static int cache_refresh_locked(XendBackend *h, XvError *error) {
+static int cache_put_locked(XendBackend *h, const XsDomain *d) {
+        return domain_table_put(h->running, d->id, d->name, d->has_uuid ? &d->uuid : NULL);
+}
+
+static void cache_count_incomplete_locked(XendBackend *h) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < domain_table_size(h->running); i++) {
+                const DomainTableEntry *e = domain_table_at(h->running, i);
+
+                if (!e->name || !e->has_uuid)
+                        n++;
+        }
+        h->n_cache_incomplete = n;
+}
+
+static int cmp_info_domid(const void *a, const void *b) {
+        int x = ((const HcallDomainInfo *) a)->domid, y = ((const HcallDomainInfo *) b)->domid;
+
+        return (x > y) - (x < y);
+}
+
+/* Drops the entries the hypervisor does not run (a tree xenstored left behind, an id reused
+ * under another uuid): then a current cache is a true answer without a hypercall per lookup.
+ * One hypercall list per refresh; nothing is dropped when hypercalls fail. */
+static int cache_drop_dead_locked(XendBackend *h) {
+        _cleanup_free_ HcallDomainInfo *l = NULL;
+        _cleanup_free_ int *dead = NULL;
+        size_t n = 0, m = domain_table_size(h->running), n_dead = 0;
+
+        if (!h->hc || hcall_list_domains(h->hc, &l, &n, NULL) < 0)
+                return 0;
+        dead = new0(int, m);
+        if (!dead)
+                return -ENOMEM;
+        qsort(l, n, sizeof(HcallDomainInfo), cmp_info_domid);
+        for (size_t i = 0; i < m; i++) {
+                const DomainTableEntry *e = domain_table_at(h->running, i);
+                HcallDomainInfo key = { .domid = e->id };
+                const HcallDomainInfo *x = bsearch(&key, l, n, sizeof(HcallDomainInfo), cmp_info_domid);
+
+                if (!x || (e->has_uuid && !uuid_equal(&x->uuid, &e->uuid)))
+                        dead[n_dead++] = e->id;
+        }
+        for (size_t i = 0; i < n_dead; i++)
+                (void) domain_table_remove(h->running, dead[i]);
+        return 0;
+}
+
+static int cache_refresh_full_locked(XendBackend *h, XvError *error) {
         XsDomain *l = NULL;
         size_t n = 0;
         int r;
 
         if (!h->xs)
                 return xv_error_setf(error, XVP_ERR_NO_XENSTORE, "xenstore is not available");
+        h->cache_valid = false;         /* until the reread succeeds; the old entries stay */
         r = xenstore_list_domains(h->xs, &l, &n, error);
         if (r < 0)
                 return r;
-        xs_domains_free(h->cache, h->n_cache);
-        h->cache = l;
-        h->n_cache = n;
+        domain_table_clear(h->running);
+        for (size_t i = 0; i < n; i++) {
+                r = cache_put_locked(h, &l[i]);
+                if (r < 0) {
+                        xs_domains_free(l, n);
+                        domain_table_clear(h->running);
+                        h->cache_valid = false;
+                        return r;
+                }
+        }
+        xs_domains_free(l, n);
+        r = cache_drop_dead_locked(h);
+        if (r < 0)
+                return r;
+        cache_count_incomplete_locked(h);
         h->cache_valid = true;
+        h->cache_need_full = false;
+        return 0;
+}
+
+/* Brings the cache up to date with the ids xenstore lists: drops the ids gone, reads the new
+ * ones and those known incompletely (name or vm missing when last read). */
+static int cache_refresh_locked(XendBackend *h, XvError *error) {
+        _cleanup_free_ int *ids = NULL;
+        _cleanup_free_ bool *keep = NULL;
+        size_t n_ids = 0, n;
+        int r;
+
+        if (!h->xs)
+                return xv_error_setf(error, XVP_ERR_NO_XENSTORE, "xenstore is not available");
+        if (h->cache_need_full || domain_table_size(h->running) == 0)
+                return cache_refresh_full_locked(h, error);
+        /* Until it succeeds: a failure half way leaves entries xenstore did report, to be trusted
+         * only with a uuid the hypervisor confirms (as after a failed full reread). */
+        h->cache_valid = false;
+        r = xenstore_list_domain_ids(h->xs, &ids, &n_ids, error);
+        if (r < 0)
+                return r;
+        /* Drop the ids no longer listed (ids are sorted: a binary search each). */
+        n = domain_table_size(h->running);
+        keep = new0(bool, n);
+        if (!keep)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int id = domain_table_at(h->running, i)->id;
+                size_t lo = 0, hi = n_ids;
+
+                while (lo < hi) {
+                        size_t mid = lo + (hi - lo) / 2;
+
+                        if (ids[mid] < id)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                keep[i] = lo < n_ids && ids[lo] == id;
+        }
+        {
+                _cleanup_free_ int *gone = new0(int, n);
+                size_t n_gone = 0;
+
+                if (!gone)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++)
+                        if (!keep[i])
+                                gone[n_gone++] = domain_table_at(h->running, i)->id;
+                for (size_t i = 0; i < n_gone; i++)
+                        (void) domain_table_remove(h->running, gone[i]);
+        }
+        for (size_t i = 0; i < n_ids; i++) {
+                const DomainTableEntry *e = domain_table_find_id(h->running, ids[i]);
+                XsDomain d = {};
+
+                if (e && e->name && e->has_uuid)
+                        continue;
+                r = xenstore_read_domain(h->xs, ids[i], &d, error);
+                if (r < 0)
+                        return r;
+                r = cache_put_locked(h, &d);
+                free(d.name);
+                if (r < 0) {
+                        domain_table_clear(h->running);
+                        h->cache_valid = false;
+                        return r;
+                }
+        }
+        r = cache_drop_dead_locked(h);
+        if (r < 0)
+                return r;
+        cache_count_incomplete_locked(h);
+        h->cache_valid = true;
+        return 0;
+}
+
+/* Makes the cache usable: refreshed when invalid or when watch events wait. Returns 0, or < 0
+ * when xenstore could not be read (the entries of the last successful read are still there,
+ * to be trusted only with a uuid the hypervisor confirms). */
+static int cache_ensure_locked(XendBackend *h, XvError *error) {
+        if (h->cache_valid && xenstore_events_pending(h))
+                h->cache_valid = false;
+        if (h->cache_valid)
+                return 0;
+        return cache_refresh_locked(h, error);
+}
+
+static bool cache_entry_matches(const DomainTableEntry *e, const XvUuid *uuid, bool stale) {
+        if (!e || !e->name)
+                return false;
+        if (uuid && e->has_uuid && !uuid_equal(&e->uuid, uuid))
+                return false;
+        if (stale && !e->has_uuid)
+                return false;
+        return true;
+}
+
+/* The names of running domains @l[0..n) (hypervisor ids and uuids) into @names (NULL where
+ * xenstore names none yet). One pass over the cache; one refresh when an entry is missing or
+ * contradicts the hypervisor. Fails with -ENOMEM, or with xenstore's error when it cannot be read
+ * and a name is missing (the names found are filled in anyway). */
+static int cache_names_of(XendBackend *h, const HcallDomainInfo *l, size_t n, char **names, XvError *error) {
+        LOCKED(&h->cache_lock);
+        _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
+        bool stale = false, missing = false;
+        int r, stale_r;
+
+        r = cache_ensure_locked(h, &e);
+        if (r == -ENOMEM)
+                return r;
+        stale = r < 0;
+        stale_r = r;
+        for (int attempt = 0; attempt < 2; attempt++) {
+                for (size_t i = 0; i < n; i++) {
+                        const DomainTableEntry *c;
+
+                        if (names[i])
+                                continue;
+                        c = domain_table_find_id(h->running, l[i].domid);
+                        if (!cache_entry_matches(c, &l[i].uuid, stale)) {
+                                missing = true;
+                                continue;
+                        }
+                        names[i] = strdup(c->name);
+                        if (!names[i])
+                                return -ENOMEM;
+                }
+                if (!missing || stale || attempt > 0)
+                        break;
+                /* An id the cache does not know or knows under another uuid: reread all once. */
+                missing = false;
+                xv_error_done(&e);
+                r = cache_refresh_full_locked(h, &e);
+                if (r == -ENOMEM)
+                        return r;
+                stale = r < 0;
+                stale_r = r;
+        }
+        if (stale) {
+                bool any = false;
+
+                for (size_t i = 0; i < n && !any; i++)
+                        any = !names[i];
+                if (any) {
+                        xv_error_move(error, &e);
+                        return stale_r;
+                }
+        }
         return 0;
 }
 
 /* The name of running domain @domid whose hypervisor handle is @uuid, from the cache (refreshed
  * once when it does not know the domain or knows it under another uuid). */
 int backend_name_of(XendBackend *h, int domid, const XvUuid *uuid, char **ret, XvError *error) {
-        LOCKED(&h->cache_lock);
+        HcallDomainInfo info = { .domid = domid };
+        char *name = NULL;
         int r;
 
-        if (h->cache_valid && xenstore_events_pending(h))
-                h->cache_valid = false;
-        for (int attempt = 0; attempt < 2; attempt++) {
-                _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
-                bool stale = false;
+        if (uuid)
+                info.uuid = *uuid;
+        if (!uuid) {
+                /* No uuid to confirm with: a name read now. */
+                LOCKED(&h->cache_lock);
+                const DomainTableEntry *c;
 
-                if (!h->cache_valid || attempt > 0) {
-                        r = cache_refresh_locked(h, &e);
-                        if (r < 0 && (r == -ENOMEM || !uuid)) {
-                                xv_error_move(error, &e);
-                                return r;
-                        }
-                        /* xenstored away: the names it gave last still hold for the domains it
-                         * named (same id, same uuid), since nothing renames them meanwhile. Without
-                         * this, every domain would look nameless (and gone) until it is back. */
-                        stale = r < 0;
-                }
-                for (size_t i = 0; i < h->n_cache; i++) {
-                        const XsDomain *c = &h->cache[i];
-
-                        if (c->id != domid || !c->name)
-                                continue;
-                        if (uuid && c->has_uuid && !uuid_equal(&c->uuid, uuid))
-                                break;
-                        if (stale && !c->has_uuid)
-                                break;
-                        return dup_or_null(c->name, ret);
-                }
-                if (stale) {
-                        xv_error_move(error, &e);
+                r = cache_ensure_locked(h, error);
+                if (r < 0)
                         return r;
+                c = domain_table_find_id(h->running, domid);
+                if (!c || !c->name) {
+                        r = cache_refresh_full_locked(h, error);
+                        if (r < 0)
+                                return r;
+                        c = domain_table_find_id(h->running, domid);
                 }
+                if (c && c->name)
+                        return dup_or_null(c->name, ret);
+                return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "Domain %d has no name in xenstore", domid);
         }
-        return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "Domain %d has no name in xenstore", domid);
+        r = cache_names_of(h, &info, 1, &name, error);
+        if (r < 0)
+                return r;
+        if (!name)
+                return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "Domain %d has no name in xenstore", domid);
+        *ret = name;
+        return 0;
 }
 
-/* Running domain by name: (id, uuid) from the cache, confirmed by the hypervisor. With
- * @refresh_on_miss, a name the cache does not know costs a fresh read of xenstore. */
+int backend_names_of(XendBackend *h, const HcallDomainInfo *l, size_t n, char **names) {
+        int r = cache_names_of(h, l, n, names, NULL);
+
+        /* xenstore unreadable: the names it gave last, where the hypervisor confirms them. */
+        return r == -ENOMEM ? r : 0;
+}
+
+/* Running domain by name: (id, uuid) from the cache, confirmed by the hypervisor. The cache is
+ * current while it is valid and no watch event waits (every domain introduced or released fires
+ * one): then a name it does not know is not running, and costs nothing more. With
+ * @refresh_on_miss, a cache that could not be brought up to date is reread once more. */
 static int running_by_name(XendBackend *h, const char *name, bool refresh_on_miss, HcallDomainInfo *ret,
                            XvError *error) {
         for (int attempt = 0; attempt < (refresh_on_miss ? 2 : 1); attempt++) {
@@ -209,38 +463,37 @@ static int running_by_name(XendBackend *h, const char *name, bool refresh_on_mis
 
                 {
                         LOCKED(&h->cache_lock);
+                        const DomainTableEntry *c;
 
-                        if (h->cache_valid && xenstore_events_pending(h))
-                                h->cache_valid = false;
-                        if (!h->cache_valid || attempt > 0) {
-                                r = cache_refresh_locked(h, NULL);
-                                if (r == -ENOMEM)
-                                        return r;
-                                /* xenstored away: its last names, each confirmed by its uuid below
-                                 * (a name it does not know resolves through XenD instead). */
-                                stale = r < 0;
+                        r = attempt == 0 ? cache_ensure_locked(h, NULL) : cache_refresh_locked(h, NULL);
+                        if (r == -ENOMEM)
+                                return r;
+                        /* xenstored away: its last names, each confirmed by its uuid below
+                         * (a name it does not know resolves through XenD instead). */
+                        stale = r < 0;
+                        c = domain_table_find_name(h->running, name);
+                        if (c) {
+                                id = c->id;
+                                uuid = c->uuid;
+                                has_uuid = c->has_uuid;
                         }
-                        for (size_t i = 0; i < h->n_cache; i++)
-                                if (streq_ptr(h->cache[i].name, name)) {
-                                        id = h->cache[i].id;
-                                        uuid = h->cache[i].uuid;
-                                        has_uuid = h->cache[i].has_uuid;
-                                        break;
-                                }
                 }
-                if (id < 0 || (stale && !has_uuid)) {
-                        if (attempt == 0 && !stale)
-                                continue;
+                if (id < 0 || (stale && !has_uuid))
                         return -ENOENT;
-                }
                 r = hcall_domain_info(h->hc, id, ret, NULL);
-                if (r >= 0 && stale && !uuid_equal(&ret->uuid, &uuid))
-                        return -ENOENT;
+                if (r >= 0 && has_uuid && !uuid_equal(&ret->uuid, &uuid)) {
+                        /* The id was reused: the entry is stale. */
+                        if (stale)
+                                return -ENOENT;
+                        cache_invalidate_full(h);
+                        continue;
+                }
                 if (r >= 0)
                         return 0;
                 if (r != -ESRCH)
                         return hcall_domain_info(h->hc, id, ret, error);
-                /* A stale xenstore entry: refresh once. */
+                /* A stale xenstore entry (the release not seen yet): refresh once. */
+                backend_cache_invalidate(h);
         }
         return -ENOENT;
 }
@@ -252,6 +505,31 @@ int backend_running_by_uuid(XendBackend *h, const XvUuid *uuid, HcallDomainInfo 
 
         if (!h->hc)
                 return xv_error_setf(error, XVP_ERR_NO_XEN, "Hypercalls are not available");
+        {
+                bool trusted = false;
+                int id = -1;
+
+                {
+                        LOCKED(&h->cache_lock);
+                        const DomainTableEntry *c;
+
+                        /* The cache answers when it is current and every entry has its uuid;
+                         * otherwise the hypervisor's list does. */
+                        r = cache_ensure_locked(h, NULL);
+                        if (r == -ENOMEM)
+                                return r;
+                        trusted = r >= 0 && h->n_cache_incomplete == 0;
+                        c = domain_table_find_uuid(h->running, uuid);
+                        if (c)
+                                id = c->id;
+                }
+                if (id >= 0) {
+                        r = hcall_domain_info(h->hc, id, ret, NULL);
+                        if (r >= 0 && uuid_equal(&ret->uuid, uuid))
+                                return 0;
+                } else if (trusted)
+                        return -ENOENT;
+        }
         r = hcall_list_domains(h->hc, &l, &n, error);
         if (r < 0)
                 return r;
@@ -265,29 +543,36 @@ int backend_running_by_uuid(XendBackend *h, const XvUuid *uuid, HcallDomainInfo 
 
 /* ---- what xenvirt did last ------------------------------------------------------------------ */
 
+/* h->tracks is indexed by h->track_index (entry id = slot, keyed by uuid). */
 static Track *track_find_locked(XendBackend *h, const XvUuid *uuid, bool create) {
+        const DomainTableEntry *e = domain_table_find_uuid(h->track_index, uuid);
         Track *oldest = NULL;
+        size_t slot;
 
-        for (size_t i = 0; i < h->n_tracks; i++) {
-                if (uuid_equal(&h->tracks[i].uuid, uuid))
-                        return &h->tracks[i];
-                if (!oldest || h->tracks[i].stamp < oldest->stamp)
-                        oldest = &h->tracks[i];
-        }
+        if (e)
+                return &h->tracks[e->id];
         if (!create)
                 return NULL;
         if (h->n_tracks >= BACKEND_TRACK_MAX) {
                 /* Forget the least recently touched domain. */
-                *oldest = (Track) { .uuid = *uuid };
-                return oldest;
+                for (size_t i = 0; i < h->n_tracks; i++)
+                        if (!oldest || h->tracks[i].stamp < oldest->stamp)
+                                oldest = &h->tracks[i];
+                slot = (size_t) (oldest - h->tracks);
+        } else {
+                if (!h->tracks) {
+                        h->tracks = new0(Track, BACKEND_TRACK_MAX);
+                        if (!h->tracks)
+                                return NULL;
+                }
+                slot = h->n_tracks;
         }
-        if (!h->tracks) {
-                h->tracks = new0(Track, BACKEND_TRACK_MAX);
-                if (!h->tracks)
-                        return NULL;
-        }
-        h->tracks[h->n_tracks] = (Track) { .uuid = *uuid };
-        return &h->tracks[h->n_tracks++];
+        if (domain_table_put(h->track_index, (int) slot, NULL, uuid) < 0)
+                return NULL;
+        h->tracks[slot] = (Track) { .uuid = *uuid };
+        if (slot == h->n_tracks)
+                h->n_tracks++;
+        return &h->tracks[slot];
 }
 
 void backend_track(XendBackend *h, const XvUuid *uuid, TrackAction action) {
@@ -402,13 +687,6 @@ bool backend_has_managed_save(XendBackend *h, const char *name) {
 
 /* ---- the inactive-domain cache ---------------------------------------------------------------- */
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void inactive_clear_locked(XendBackend *h) {
         for (size_t i = 0; i < h->n_inactive; i++) {
                 free(h->inactive[i].name);
@@ -416,6 +694,15 @@ static void inactive_clear_locked(XendBackend *h) {
         }
         h->inactive = mfree(h->inactive);
         h->n_inactive = h->n_inactive_allocated = 0;
+        domain_table_clear(h->inactive_index);
+}
+
+/* h->inactive is indexed by h->inactive_index (entry id = slot, keyed by name and uuid). */
+static Inactive *inactive_find_locked(XendBackend *h, const char *name, const XvUuid *uuid) {
+        const DomainTableEntry *e = uuid ? domain_table_find_uuid(h->inactive_index, uuid) :
+                domain_table_find_name(h->inactive_index, name);
+
+        return e ? &h->inactive[e->id] : NULL;
 }
 
 static void sexpr_copy_items(Sexpr *dst, const Sexpr *src) {
@@ -459,16 +746,35 @@ void backend_inactive_invalidate(XendBackend *h) {
 
         h->inactive_gen++;
         inactive_clear_locked(h);
+        backend_digest_drop_locked(h);
+}
+
+/* The numbers of an inactive domain's XenD expression (state SHUTOFF; the reason is the caller's). */
+static void sxp_numbers(const Sexpr *sxp, HvDomainInfo *ret) {
+        uint64_t mem = 0, maxmem = 0, vcpus = 0;
+
+        (void) sexpr_get_u64(sxp, "domain/memory", &mem);
+        if (sexpr_get_u64(sxp, "domain/maxmem", &maxmem) < 0)
+                maxmem = mem;
+        (void) sexpr_get_u64(sxp, "domain/vcpus", &vcpus);
+        *ret = (HvDomainInfo) {
+                .state = XVP_DOMAIN_SHUTOFF,
+                .max_memory_kib = maxmem * 1024,
+                .memory_kib = mem * 1024,
+                .nr_vcpus = (unsigned) vcpus,
+        };
+        (void) sexpr_domain_cpu_time(sxp, &ret->cpu_time_ns);
 }
 
 /* Remembers XenD's description @sxp of an inactive domain, fetched when the generation was @gen.
  * Running domains are not cached: the hypervisor answers for them. Best effort: nothing is
  * stored on OOM or when the cache is full. */
-void backend_inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
-        _cleanup_(sexpr_freep) Sexpr *copy = NULL;
+static void inactive_put_take(XendBackend *h, uint64_t gen, Sexpr *sxp) {
+        _cleanup_(sexpr_freep) Sexpr *copy = sxp;
         _cleanup_free_ char *name = NULL;
         const char *n = sexpr_node(sxp, "domain/name"), *u = sexpr_node(sxp, "domain/uuid");
         uint64_t stamp = now_usec();
+        HvDomainInfo info;
         XvUuid uuid;
         int id;
 
@@ -476,36 +782,51 @@ void backend_inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
                 return;
         if (sexpr_domain_id(sxp, &id) >= 0 && id >= 0)
                 return;
-        /* Copied before taking the lock: the lock is only ever held for list bookkeeping. */
-        if (sexpr_copy(sxp, &copy) < 0)
-                return;
+        sxp_numbers(sxp, &info);
         name = strdup(n);
         if (!name)
                 return;
 
         LOCKED(&h->inactive_lock);
+        Inactive *e;
+        size_t slot;
+
         if (h->inactive_gen != gen)
                 return;
-        for (size_t i = 0; i < h->n_inactive; i++) {
-                Inactive *e = &h->inactive[i];
-
-                if (!uuid_equal(&e->uuid, &uuid) && !streq(e->name, name))
-                        continue;
+        /* The same domain (by uuid), or another one that held this name (renamed or redefined). */
+        e = inactive_find_locked(h, NULL, &uuid) ?: inactive_find_locked(h, name, NULL);
+        if (e) {
+                slot = (size_t) (e - h->inactive);
+                if (domain_table_put(h->inactive_index, (int) slot, name, &uuid) < 0)
+                        return;
                 free(e->name);
                 e->name = TAKE_PTR(name);
                 sexpr_free(e->sxp);
                 e->sxp = TAKE_PTR(copy);
                 e->uuid = uuid;
                 e->stamp = stamp;
+                e->info = info;
                 return;
         }
         if (h->n_inactive >= BACKEND_INACTIVE_MAX)
                 return;
         if (GREEDY_REALLOC(h->inactive, h->n_inactive_allocated, h->n_inactive + 1) < 0)
                 return;
+        slot = h->n_inactive;
+        if (domain_table_put(h->inactive_index, (int) slot, name, &uuid) < 0)
+                return;
         h->inactive[h->n_inactive++] = (Inactive) {
-                .name = TAKE_PTR(name), .uuid = uuid, .sxp = TAKE_PTR(copy), .stamp = stamp,
+                .name = TAKE_PTR(name), .uuid = uuid, .sxp = TAKE_PTR(copy), .stamp = stamp, .info = info,
         };
+}
+
+void backend_inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
+        Sexpr *copy = NULL;
+
+        /* Copied before taking the lock: the lock is only ever held for list bookkeeping. */
+        if (sexpr_copy(sxp, &copy) < 0)
+                return;
+        inactive_put_take(h, gen, copy);
 }
 
 /* Whether the cache holds inactive domain @uuid and will for a while yet (half the TTL): then
@@ -514,33 +835,262 @@ static bool inactive_fresh(XendBackend *h, const XvUuid *uuid) {
         uint64_t now = now_usec();
 
         LOCKED(&h->inactive_lock);
-        for (size_t i = 0; i < h->n_inactive; i++)
-                if (uuid_equal(&h->inactive[i].uuid, uuid))
-                        return now - h->inactive[i].stamp < BACKEND_INACTIVE_TTL_USEC / 2;
-        return false;
+        Inactive *e = inactive_find_locked(h, NULL, uuid);
+
+        return e && now - e->stamp < BACKEND_INACTIVE_TTL_USEC / 2;
 }
 
-/* A copy of the cached description of inactive domain @name or @uuid when it is younger than
- * BACKEND_INACTIVE_TTL_USEC. -ENOENT on a miss (also for a domain that does not exist: that is
- * asked of XenD every time, so a domain defined elsewhere is found at once). */
-static int inactive_get(XendBackend *h, const char *name, const XvUuid *uuid, Sexpr **ret) {
-        const Sexpr *found = NULL;
+/* Whether this call refreshes the expired inactive-domain cache (true: it must call
+ * inactive_end_refresh() when done); false when another call is at it. */
+static bool inactive_claim_refresh(XendBackend *h) {
+        LOCKED(&h->inactive_lock);
+
+        if (h->inactive_refreshing)
+                return false;
+        h->inactive_refreshing = true;
+        return true;
+}
+
+static void inactive_end_refresh(XendBackend *h) {
+        LOCKED(&h->inactive_lock);
+
+        h->inactive_refreshing = false;
+}
+
+/* Inactive domain @name or @uuid from the cache when it is younger than BACKEND_INACTIVE_TTL_USEC
+ * (@light: identity and numbers only, else with a copy of its expression). -ENOENT when the cache
+ * does not know it (also for a domain that does not exist: that is asked of XenD every time, so a
+ * domain defined elsewhere is found at once), -ESTALE when it knows it but too long ago. */
+static int inactive_get(XendBackend *h, const char *name, const XvUuid *uuid, bool light, Dom *ret) {
+        _cleanup_free_ char *n = NULL;
+        const Inactive *e;
         uint64_t now = now_usec();
+        Sexpr *copy = NULL;
+        int r;
 
         LOCKED(&h->inactive_lock);
-        for (size_t i = 0; i < h->n_inactive; i++) {
-                const Inactive *e = &h->inactive[i];
-
-                if (uuid ? !uuid_equal(&e->uuid, uuid) : !streq(e->name, name))
-                        continue;
-                if (now - e->stamp < BACKEND_INACTIVE_TTL_USEC)
-                        found = e->sxp;
-                break;
-        }
-        if (!found)
+        e = inactive_find_locked(h, name, uuid);
+        if (!e)
                 return -ENOENT;
-        /* The copy is a few dozen small allocations: cheap next to the XenD round trip it saves. */
-        return sexpr_copy(found, ret);
+        /* Expired: -ESTALE, unless another call is refreshing the cache right now (then the
+         * entry is served meanwhile: nothing changed through xenvirt since it was read, or the
+         * invalidation would have dropped it). */
+        if (now - e->stamp >= BACKEND_INACTIVE_TTL_USEC && !h->inactive_refreshing)
+                return -ESTALE;
+        n = strdup(e->name);
+        if (!n)
+                return -ENOMEM;
+        if (!light) {
+                /* The copy is a few dozen small allocations: cheap next to the XenD round trip it
+                 * saves. A light resolution (identity and numbers only) needs none. */
+                r = sexpr_copy(e->sxp, &copy);
+                if (r < 0)
+                        return r;
+        }
+        *ret = (Dom) { .name = TAKE_PTR(n), .uuid = e->uuid, .id = -1, .sxp = copy,
+                       .has_sxp_info = true, .sxp_info = e->info };
+        return 0;
+}
+
+/* ---- XenD's listing, digested --------------------------------------------------------------- */
+
+/*
+ * What list-all needs from XenD's ?detail=1 listing (config version >= 3), digested once per
+ * fetch: per domain its name, uuid, whether XenD runs it, autostart and the numbers of an
+ * inactive domain, hashed by uuid. Shared (reference counted, immutable) between the listings
+ * running at the same time and reused while younger than BACKEND_INACTIVE_TTL_USEC, within the
+ * generation of the inactive-domain cache: every change through xenvirt and every xenstore watch
+ * event drops it with that cache. So a listing costs at most ONE XenD request per refresh.
+ */
+typedef struct DigestEntry {
+        char *name;
+        XvUuid uuid;
+        int id;                         /* >= 0: running according to XenD */
+        bool autostart;
+        uint64_t memory_kib, max_memory_kib, cpu_time_ns;
+        unsigned vcpus;
+} DigestEntry;
+
+struct XendDigest {
+        unsigned refs;
+        uint64_t gen, stamp;
+        DigestEntry *entries;
+        size_t n;
+        DomainTable *by_uuid;           /* entry id = index; the inactive ones by name too */
+        size_t n_inactive;
+};
+
+static XendDigest *digest_unref(XendDigest *d) {
+        if (!d || __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) > 0)
+                return NULL;
+        for (size_t i = 0; i < d->n; i++)
+                free(d->entries[i].name);
+        free(d->entries);
+        domain_table_free(d->by_uuid);
+        return mfree(d);
+}
+DEFINE_CLEANUP_FUNC(XendDigest *, digest_unref);
+
+void backend_digest_drop_locked(XendBackend *h) {
+        h->digest = digest_unref(h->digest);
+}
+
+static const DigestEntry *digest_find(const XendDigest *d, const XvUuid *uuid) {
+        const DomainTableEntry *e = d ? domain_table_find_uuid(d->by_uuid, uuid) : NULL;
+
+        return e ? &d->entries[e->id] : NULL;
+}
+
+/* Builds the digest of @all; the inactive domains also go to the inactive-domain cache, so that
+ * lookups reuse what the listing paid for. */
+static int digest_build(XendBackend *h, Sexpr *all, uint64_t gen, XendDigest **ret) {
+        _cleanup_(digest_unrefp) XendDigest *d = NULL;
+        size_t n = 0;
+        int r;
+
+        d = new0(XendDigest, 1);
+        if (!d)
+                return -ENOMEM;
+        d->refs = 1;
+        d->gen = gen;
+        d->stamp = now_usec();
+        r = domain_table_new(&d->by_uuid);
+        if (r < 0)
+                return r;
+        SEXPR_FOREACH_CHILD(x, all) {
+                (void) x;
+                n++;
+        }
+        d->entries = new0(DigestEntry, n);
+        if (!d->entries)
+                return -ENOMEM;
+        SEXPR_FOREACH_CHILD(x, all) {
+                const char *name = sexpr_node(x, "domain/name"), *u = sexpr_node(x, "domain/uuid");
+                DigestEntry *e = &d->entries[d->n];
+                uint64_t mem = 0, maxmem = 0, vcpus = 0;
+                int id;
+
+                if (!name || !u || uuid_parse(u, &e->uuid) < 0)
+                        continue;
+                e->id = sexpr_domain_id(x, &id) >= 0 && id >= 0 ? id : -1;
+                (void) sexpr_domain_autostart(x, &e->autostart);
+                (void) sexpr_get_u64(x, "domain/memory", &mem);
+                if (sexpr_get_u64(x, "domain/maxmem", &maxmem) < 0)
+                        maxmem = mem;
+                (void) sexpr_get_u64(x, "domain/vcpus", &vcpus);
+                e->memory_kib = mem * 1024;
+                e->max_memory_kib = maxmem * 1024;
+                e->vcpus = (unsigned) vcpus;
+                (void) sexpr_domain_cpu_time(x, &e->cpu_time_ns);
+                e->name = strdup(name);
+                if (!e->name)
+                        return -ENOMEM;
+                r = domain_table_put(d->by_uuid, (int) d->n, e->id < 0 ? e->name : NULL, &e->uuid);
+                if (r < 0) {
+                        e->name = mfree(e->name);
+                        return r;
+                }
+                d->n++;
+                if (e->id < 0)
+                        d->n_inactive++;
+                if (e->id >= 0) {
+                        /* Only managed domains can be started by XenD. */
+                        if (e->autostart)
+                                backend_track_managed(h, &e->uuid, true);
+                        continue;
+                }
+                backend_track_managed(h, &e->uuid, true);
+                if (!inactive_fresh(h, &e->uuid)) {
+                        /* Moved, not copied: @all is the caller's to free, and this child is
+                         * not looked at again. */
+                        size_t k = (size_t) (_p_x - (const Sexpr * const *) all->items);
+
+                        assert(k < all->n_items && all->items[k] == x);
+                        all->items[k] = NULL;
+                        inactive_put_take(h, gen, (Sexpr *) x);
+                }
+        }
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+/* Whether XenD's inactive domains are still those of @d: the same set of names. */
+static bool digest_matches(const XendDigest *d, char **halted) {
+        size_t n = 0;
+
+        STRV_FOREACH(name, halted) {
+                const DomainTableEntry *e = domain_table_find_name(d->by_uuid, *name);
+
+                if (!e || d->entries[e->id].id >= 0)
+                        return false;
+                n++;
+        }
+        return n == d->n_inactive;
+}
+
+/* The current digest, for ONE XenD request: the shared one while it is fresh and XenD's names of
+ * inactive domains (a short answer) still match it, else XenD's detailed listing. Asking XenD
+ * every time keeps a listing as current as XenD (a domain defined or undefined by another tool
+ * shows at once) and its failures visible; only the parse of every definition is saved. */
+static int digest_fetch_gen(XendBackend *h, uint64_t gen, XendDigest **ret, XvError *error);
+
+static int digest_fetch(XendBackend *h, XendDigest **ret, XvError *error) {
+        return digest_fetch_gen(h, backend_inactive_gen(h), ret, error);
+}
+
+static int digest_get(XendBackend *h, XendDigest **ret, XvError *error) {
+        _cleanup_(digest_unrefp) XendDigest *cached = NULL;
+        XendDigest *d;
+        uint64_t gen;
+        int r;
+
+        {
+                LOCKED(&h->inactive_lock);
+
+                d = h->digest;
+                if (d && d->gen == h->inactive_gen && now_usec() - d->stamp < BACKEND_INACTIVE_TTL_USEC) {
+                        __atomic_add_fetch(&d->refs, 1, __ATOMIC_ACQ_REL);
+                        cached = d;
+                }
+                gen = h->inactive_gen;
+        }
+        if (cached) {
+                _cleanup_strv_free_ char **halted = NULL;
+
+                r = xend_list_domain_names(h->xend, /* halted= */ true, &halted, error);
+                if (r < 0)
+                        return r;
+                if (digest_matches(cached, halted)) {
+                        *ret = TAKE_PTR(cached);
+                        return 0;
+                }
+        }
+        return digest_fetch_gen(h, gen, ret, error);
+}
+
+/* XenD's detailed listing, digested and shared (and every inactive domain put in the cache). */
+static int digest_fetch_gen(XendBackend *h, uint64_t gen, XendDigest **ret, XvError *error) {
+        _cleanup_(sexpr_freep) Sexpr *all = NULL;
+        XendDigest *d;
+        int r;
+
+        r = xend_list_domains_detail(h->xend, /* include_halted= */ true, &all, error);
+        if (r < 0)
+                return r;
+        r = digest_build(h, all, gen, &d);
+        if (r < 0)
+                return r;
+        {
+                LOCKED(&h->inactive_lock);
+
+                if (h->inactive_gen == gen) {
+                        digest_unref(h->digest);
+                        __atomic_add_fetch(&d->refs, 1, __ATOMIC_ACQ_REL);
+                        h->digest = d;
+                }
+        }
+        *ret = d;
+        return 0;
 }
 
 /* ---- resolving a client's domain reference --------------------------------------------------- */
@@ -588,8 +1138,23 @@ static int resolve_running(XendBackend *h, const HcallDomainInfo *info, const ch
         return 0;
 }
 
+typedef enum ResolveMode {
+        RESOLVE_FULL,           /* with XenD's expression of an inactive domain */
+        RESOLVE_LIGHT,          /* identity and numbers (HvDomainInfo) */
+} ResolveMode;
+
+static int resolve_running_as(const HcallDomainInfo *info, const char *name, Dom *ret) {
+        char *n = strdup(name);
+
+        if (!n)
+                return -ENOMEM;
+        *ret = (Dom) { .name = n, .uuid = info->uuid, .id = info->domid, .info = *info };
+        return 0;
+}
+
 /* An inactive domain by name or UUID (the XenD request or the XM lookup). -ENOENT when unknown. */
-static int resolve_inactive(XendBackend *h, const char *name, const XvUuid *uuid, Dom *ret, XvError *error) {
+static int resolve_inactive(XendBackend *h, const char *name, const XvUuid *uuid, bool light, Dom *ret,
+                            XvError *error) {
         XvError e = XV_ERROR_NULL;
         int cfg, r;
 
@@ -604,18 +1169,27 @@ static int resolve_inactive(XendBackend *h, const char *name, const XvUuid *uuid
                 uint64_t gen;
                 int id;
 
-                r = inactive_get(h, name, uuid, &sxp);
-                if (r == -ENOMEM)
-                        return r;
-                if (r >= 0) {
-                        r = dom_from_sxp(sxp, &d, error);
-                        if (r < 0)
-                                return r;
-                        TAKE_PTR(sxp);
-                        *ret = d;
-                        return 0;
-                }
+                r = inactive_get(h, name, uuid, light, ret);
+                if (r == -ESTALE) {
+                        /* Expired: ONE detailed listing refreshes every inactive domain at once
+                         * (not one request per domain), by one call; the others are served the
+                         * expired entries meanwhile (inactive_get()). */
+                        if (!xv_call_may_block())
+                                return xv_call_would_block(error);
+                        if (inactive_claim_refresh(h)) {
+                                _cleanup_(digest_unrefp) XendDigest *dg = NULL;
 
+                                r = digest_fetch(h, &dg, error);
+                                inactive_end_refresh(h);
+                                if (r < 0)
+                                        return r;
+                        }
+                        r = inactive_get(h, name, uuid, light, ret);
+                }
+                if (r != -ENOENT && r != -ESTALE)
+                        return r;
+
+                /* Unknown, or no longer in XenD's listing: XenD is asked for this one. */
                 gen = backend_inactive_gen(h);
                 r = xend_domain_get(h->xend, uuid ? uuid_format(uuid, u) : name, &sxp, &e);
                 if (r < 0) {
@@ -676,19 +1250,16 @@ static int resolve_inactive(XendBackend *h, const char *name, const XvUuid *uuid
 
 /* Inactive domain @name from the cache, when the hypervisor confirms that it is not running; a
  * running domain of that UUID resolves as running. -ENOENT on a cache miss. */
-static int resolve_inactive_cached(XendBackend *h, const char *name, Dom *ret, XvError *error) {
-        _cleanup_(sexpr_freep) Sexpr *sxp = NULL;
+static int resolve_inactive_cached(XendBackend *h, const char *name, bool light, Dom *ret, XvError *error) {
         HcallDomainInfo info;
         Dom d = { .id = -1 };
         int r;
 
-        r = inactive_get(h, name, NULL, &sxp);
+        r = inactive_get(h, name, NULL, light, &d);
+        if (r == -ESTALE)
+                return -ENOENT;         /* resolve_inactive() refreshes it */
         if (r < 0)
                 return r;
-        r = dom_from_sxp(sxp, &d, error);
-        if (r < 0)
-                return r;
-        TAKE_PTR(sxp);
         r = backend_running_by_uuid(h, &d.uuid, &info, error);
         if (r >= 0) {
                 dom_done(&d);
@@ -702,7 +1273,8 @@ static int resolve_inactive_cached(XendBackend *h, const char *name, Dom *ret, X
         return 0;
 }
 
-int backend_resolve(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *error) {
+static int resolve(XendBackend *h, const HvDomainRef *ref, ResolveMode mode, Dom *ret, XvError *error) {
+        bool light = mode != RESOLVE_FULL;
         HcallDomainInfo info;
         int r;
 
@@ -710,17 +1282,22 @@ int backend_resolve(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *e
         if (!h->hc)
                 return xv_error_setf(error, XVP_ERR_NO_XEN, "Hypercalls are not available");
 
+
         if (!uuid_is_null(&ref->uuid)) {
                 /* The id the client holds is only a hint: check it before scanning the list. */
                 if (ref->id >= 0 && hcall_domain_info(h->hc, ref->id, &info, NULL) >= 0 &&
-                    uuid_equal(&info.uuid, &ref->uuid))
+                    uuid_equal(&info.uuid, &ref->uuid)) {
+                        /* A light resolution returns no name to anyone: the client's will do. */
+                        if (light && ref->name)
+                                return resolve_running_as(&info, ref->name, ret);
                         return resolve_running(h, &info, ref->name, ret, error);
+                }
                 r = backend_running_by_uuid(h, &ref->uuid, &info, error);
                 if (r >= 0)
                         return resolve_running(h, &info, ref->name, ret, error);
                 if (r != -ENOENT)
                         return r;
-                r = resolve_inactive(h, ref->name, &ref->uuid, ret, error);
+                r = resolve_inactive(h, ref->name, &ref->uuid, light, ret, error);
                 if (r == -ENOENT)
                         return no_domain(ref, error);
                 return r;
@@ -731,11 +1308,14 @@ int backend_resolve(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *e
                  * rereading xenstore for each, ask the inactive-domain cache and have the
                  * hypervisor confirm by UUID that the domain is not running after all. */
                 r = running_by_name(h, ref->name, /* refresh_on_miss= */ false, &info, error);
+                /* Found by that name in xenstore and confirmed by the hypervisor: the name holds. */
+                if (r >= 0 && light)
+                        return resolve_running_as(&info, ref->name, ret);
                 if (r >= 0)
                         return resolve_running(h, &info, ref->name, ret, error);
                 if (r != -ENOENT)
                         return r;
-                r = resolve_inactive_cached(h, ref->name, ret, error);
+                r = resolve_inactive_cached(h, ref->name, light, ret, error);
                 if (r != -ENOENT)
                         return r;
 
@@ -744,7 +1324,7 @@ int backend_resolve(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *e
                         return resolve_running(h, &info, ref->name, ret, error);
                 if (r != -ENOENT)
                         return r;
-                r = resolve_inactive(h, ref->name, NULL, ret, error);
+                r = resolve_inactive(h, ref->name, NULL, light, ret, error);
                 if (r == -ENOENT)
                         return no_domain(ref, error);
                 return r;
@@ -758,6 +1338,15 @@ int backend_resolve(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *e
         }
         return xv_error_setf(error, XVP_ERR_INVALID_ARG, "A domain reference needs a UUID, a name or an id");
 }
+
+int backend_resolve(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *error) {
+        return resolve(h, ref, RESOLVE_FULL, ret, error);
+}
+
+int backend_resolve_light(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *error) {
+        return resolve(h, ref, RESOLVE_LIGHT, ret, error);
+}
+
 
 /* ---- lifetime -------------------------------------------------------------------------------- */
 
@@ -773,8 +1362,11 @@ static XendBackend *backend_free(XendBackend *h) {
         xend_free(h->xend);
         xenstore_close(h->xs);
         hcall_close(h->hc);
-        xs_domains_free(h->cache, h->n_cache);
         inactive_clear_locked(h);
+        backend_digest_drop_locked(h);
+        domain_table_free(h->running);
+        domain_table_free(h->inactive_index);
+        domain_table_free(h->track_index);
         free(h->tracks);
         for (size_t i = 0; i < h->n_queue; i++)
                 hv_domain_ref_done(&h->queue[i].ref);
@@ -816,6 +1408,9 @@ int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         h->epoll_fd = h->wake_fd = h->timer_fd = -EBADF;
         (void) pthread_mutex_init(&h->xend_lock, NULL);
         (void) pthread_mutex_init(&h->cache_lock, NULL);
+        if (domain_table_new(&h->running) < 0 || domain_table_new(&h->inactive_index) < 0 ||
+            domain_table_new(&h->track_index) < 0)
+                return -ENOMEM;
         (void) pthread_mutex_init(&h->track_lock, NULL);
         (void) pthread_mutex_init(&h->inactive_lock, NULL);
         (void) pthread_mutex_init(&h->event_lock, NULL);
@@ -874,6 +1469,10 @@ int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         if (r < 0)
                 return r;
 
+        /* Every XenD request and XM directory scan checks xv_call_may_block() before it starts
+         * (xend_request(), backend_xend()); nothing else here waits for long, and no lock is held
+         * across a XenD request: read-only calls may be tried on the loop thread. */
+        xv_call_set_nonblocking_supported(true);
         *ret = &TAKE_PTR(h)->base;
         return 0;
 }
@@ -1251,10 +1850,14 @@ static int running_names(XendBackend *h, HcallDomainInfo **ret_info, char ***ret
         names = new0(char *, n + 1);
         if (!names)
                 return -ENOMEM;
+        r = backend_names_of(h, l, n, names);
+        if (r < 0) {
+                /* The array may have holes: strv_free() would stop at the first. */
+                for (size_t i = 0; i < n; i++)
+                        names[i] = mfree(names[i]);
+                return r;
+        }
         for (size_t i = 0; i < n; i++) {
-                r = backend_name_of(h, l[i].domid, &l[i].uuid, &names[i], NULL);
-                if (r == -ENOMEM)
-                        return r;
                 if (!names[i]) {
                         /* Introduced but not named yet (or a stale handle): xenstore will say soon. */
                         if (asprintf(&names[i], "Domain-%d", l[i].domid) < 0)
@@ -1340,7 +1943,7 @@ int xendbe_lookup_by_name(XvHypervisor *hv, const char *name, HvDomainRef *ret, 
 
         if (isempty(name))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Empty domain name");
-        r = backend_resolve(h, &ref, &d, error);
+        r = backend_resolve_light(h, &ref, &d, error);
         if (r < 0)
                 return r;
         return backend_fill_ref(&d, ret);
@@ -1355,7 +1958,7 @@ int xendbe_lookup_by_uuid(XvHypervisor *hv, const XvUuid *uuid, HvDomainRef *ret
         _cleanup_(dom_done) Dom d = {};
         int r;
 
-        r = backend_resolve(h, &ref, &d, error);
+        r = backend_resolve_light(h, &ref, &d, error);
         if (r < 0)
                 return r;
         return backend_fill_ref(&d, ret);
@@ -1404,7 +2007,10 @@ int backend_dom_info(XendBackend *h, const Dom *d, HvDomainInfo *ret) {
                 info_from_hcall(h, &d->info, ret);
         else if (d->xmdef)
                 info_from_def(h, d->xmdef, ret);
-        else if (d->sxp)
+        else if (d->has_sxp_info) {
+                *ret = d->sxp_info;
+                ret->reason = backend_inactive_reason(h, &d->uuid, d->name);
+        } else if (d->sxp)
                 info_from_sxp(h, d, ret);
         else
                 return -EINVAL;
@@ -1416,7 +2022,7 @@ int xendbe_domain_get_info(XvHypervisor *hv, const HvDomainRef *dom, HvDomainInf
         _cleanup_(dom_done) Dom d = {};
         int r;
 
-        r = backend_resolve(h, dom, &d, error);
+        r = backend_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;
         return backend_dom_info(h, &d, ret);
@@ -1441,7 +2047,7 @@ int xendbe_domain_is_active(XvHypervisor *hv, const HvDomainRef *dom, bool *ret,
         _cleanup_(dom_done) Dom d = {};
         int r;
 
-        r = backend_resolve(h, dom, &d, error);
+        r = backend_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;
         *ret = d.id >= 0;
@@ -1453,7 +2059,7 @@ int xendbe_domain_is_persistent(XvHypervisor *hv, const HvDomainRef *dom, bool *
         _cleanup_(dom_done) Dom d = {};
         int cfg, r;
 
-        r = backend_resolve(h, dom, &d, error);
+        r = backend_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;
         if (d.id < 0 || d.id == 0) {
@@ -1561,11 +2167,14 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
         XendBackend *h = xend_of(hv);
         _cleanup_free_ HcallDomainInfo *info = NULL;
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_(sexpr_freep) Sexpr *all = NULL;
+        _cleanup_(digest_unrefp) XendDigest *digest = NULL;
+        _cleanup_free_ bool *running_now = NULL;
         _cleanup_(xm_list_done) XmList xm = {};
         _cleanup_(list_ctx_done) ListCtx c = { .flags = flags };
+        /* Managed saves are looked for (a file access per domain) only when the flags filter on
+         * them: nothing else reads has_managed_save. */
+        bool want_save = flags & (LIST_MANAGEDSAVE | LIST_NO_MANAGEDSAVE);
         size_t n_running = 0;
-        uint64_t gen = 0;
         bool need_defs;
         int cfg = 0, r;
 
@@ -1584,16 +2193,22 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
                 r = backend_xend(h, &cfg, error);
                 if (r < 0)
                         return r;
-                if (cfg >= XEND_CONFIG_VERSION_3_0_4) {
-                        gen = backend_inactive_gen(h);
-                        r = xend_list_domains_detail(h->xend, /* include_halted= */ true, &all, error);
-                } else
+                if (cfg >= XEND_CONFIG_VERSION_3_0_4)
+                        r = digest_get(h, &digest, error);
+                else
                         r = xm_dir_list(backend_xm(h), &xm.l, &xm.n, error);
                 if (r < 0)
                         return r;
+                if (digest) {
+                        running_now = new0(bool, digest->n);
+                        if (!running_now)
+                                return -ENOMEM;
+                }
         } else {
                 /* No request: persistence from what is already known (the XM directory is local). */
                 cfg = xend_get_config_version(h->xend);
+                if (cfg > 0 && cfg <= XEND_CONFIG_VERSION_3_0_3 && !xv_call_may_block())
+                        return xv_call_would_block(error);
                 if (cfg > 0 && cfg <= XEND_CONFIG_VERSION_3_0_3 && backend_xm(h)) {
                         r = xm_dir_list(backend_xm(h), &xm.l, &xm.n, error);
                         if (r < 0)
@@ -1607,24 +2222,18 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
                 };
 
                 info_from_hcall(h, &info[i], &s.info);
-                s.has_managed_save = backend_has_managed_save(h, s.ref.name);
+                if (want_save)
+                        s.has_managed_save = backend_has_managed_save(h, s.ref.name);
                 if (info[i].domid == 0)
                         s.persistent = true;
-                else if (all) {
-                        SEXPR_FOREACH_CHILD(x, all) {
-                                const char *u = sexpr_node(x, "domain/uuid");
-                                XvUuid uu;
-                                bool a = false;
+                else if (digest) {
+                        const DigestEntry *e = digest_find(digest, &s.ref.uuid);
 
-                                if (!u || uuid_parse(u, &uu) < 0 || !uuid_equal(&uu, &s.ref.uuid))
-                                        continue;
-                                if (sexpr_domain_autostart(x, &a) >= 0 && a) {
-                                        /* Only managed domains can be started by XenD. */
-                                        s.autostart = true;
-                                        backend_track_managed(h, &uu, true);
-                                }
-                                break;
-                        }
+                        /* Started since XenD described it (the watch event not drained yet):
+                         * listed once, as running. */
+                        if (e && e->id < 0)
+                                running_now[e - digest->entries] = true;
+                        s.autostart = e && e->autostart;
                         s.persistent = backend_is_managed(h, &s.ref.uuid);
                 } else if (cfg >= XEND_CONFIG_VERSION_3_0_4)
                         s.persistent = backend_is_managed(h, &s.ref.uuid);
@@ -1640,34 +2249,29 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
                         return r;
         }
 
-        if (all) {
-                SEXPR_FOREACH_CHILD(x, all) {
-                        const char *name = sexpr_node(x, "domain/name"), *u = sexpr_node(x, "domain/uuid");
-                        HvDomainSummary s = { .ref.id = -1, .persistent = true };
-                        Dom d = {};
-                        int id;
+        for (size_t j = 0; digest && j < digest->n; j++) {
+                const DigestEntry *e = &digest->entries[j];
+                HvDomainSummary s = { .ref.id = -1, .ref.uuid = e->uuid, .persistent = true,
+                                      .autostart = e->autostart };
 
-                        if (!name || !u || uuid_parse(u, &s.ref.uuid) < 0)
-                                continue;
-                        if (sexpr_domain_id(x, &id) >= 0 && id >= 0)
-                                continue;
-                        backend_track_managed(h, &s.ref.uuid, true);
-                        /* The listing has just paid for the details: lookups reuse them. */
-                        if (!inactive_fresh(h, &s.ref.uuid))
-                                backend_inactive_put(h, gen, x);
-                        s.ref.name = strdup(name);
-                        if (!s.ref.name) {
-                                r = -ENOMEM;
-                                return r;
-                        }
-                        d = (Dom) { .name = s.ref.name, .uuid = s.ref.uuid, .id = -1, .sxp = (Sexpr *) x };
-                        info_from_sxp(h, &d, &s.info);
-                        (void) sexpr_domain_autostart(x, &s.autostart);
-                        s.has_managed_save = backend_has_managed_save(h, name);
-                        r = list_add(&c, &s);
-                        if (r < 0)
-                                return r;
-                }
+                if (e->id >= 0 || running_now[j])
+                        continue;
+                s.ref.name = strdup(e->name);
+                if (!s.ref.name)
+                        return -ENOMEM;
+                /* The state reason is not listed (only the state filters): no per-domain lookups. */
+                s.info = (HvDomainInfo) {
+                        .state = XVP_DOMAIN_SHUTOFF,
+                        .max_memory_kib = e->max_memory_kib,
+                        .memory_kib = e->memory_kib,
+                        .nr_vcpus = e->vcpus,
+                        .cpu_time_ns = e->cpu_time_ns,
+                };
+                if (want_save)
+                        s.has_managed_save = backend_has_managed_save(h, e->name);
+                r = list_add(&c, &s);
+                if (r < 0)
+                        return r;
         }
         for (size_t j = 0; need_defs && j < xm.n; j++) {
                 HvDomainSummary s = { .ref.id = -1, .persistent = true };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "xv-alloc.h"
+#include "xv-call-context.h"
 #include "xv-log.h"
 #include "xv-parse-util.h"
 #include "xv-strbuf.h"
@@ -64,6 +65,10 @@ int xend_request(Xend *x, const char *method, const char *path, const char *form
                  XvError *error) {
         if (!x)
                 return -EINVAL;
+        /* Every XenD request may wait (up to the request timeout): never on the daemon's loop
+         * thread (see xv-call-context.h); the dispatcher retries the call on a worker. */
+        if (!xv_call_may_block())
+                return xv_call_would_block(error);
         return xend_http_call(x->http, method, path, form_body, ret, error);
 }
 

@@ -551,6 +551,29 @@ void xs_domains_free(XsDomain *list, size_t n) {
         free(list);
 }
 
+int xenstore_read_domain(XsChannel *c, int domid, XsDomain *ret, XvError *error) {
+        _cleanup_free_ char *name = NULL, *vm = NULL;
+        char path[64];
+        int r;
+
+        if (!ret || domid < 0)
+                return -EINVAL;
+        /* A domain being built or torn down may lack either node: that is a normal state of the
+         * store, reported as missing fields, not as an error. */
+        (void) snprintf(path, sizeof(path), "/local/domain/%d/name", domid);
+        r = read_optional(c, path, &name, error);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        (void) snprintf(path, sizeof(path), "/local/domain/%d/vm", domid);
+        r = read_optional(c, path, &vm, error);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        *ret = (XsDomain) { .id = domid, .name = TAKE_PTR(name) };
+        if (vm && xenstore_parse_vm_path(vm, &ret->uuid) >= 0)
+                ret->has_uuid = true;
+        return 0;
+}
+
 int xenstore_list_domains(XsChannel *c, XsDomain **ret, size_t *ret_n, XvError *error) {
         _cleanup_free_ int *ids = NULL;
         XsDomain *list = NULL;
@@ -566,27 +589,11 @@ int xenstore_list_domains(XsChannel *c, XsDomain **ret, size_t *ret_n, XvError *
         if (!list)
                 return -ENOMEM;
         for (size_t i = 0; i < n_ids; i++) {
-                char path[64];
-                _cleanup_free_ char *vm = NULL;
-
-                list[i].id = ids[i];
-                /* A domain being built or torn down may lack either node: that is a normal state
-                 * of the store, reported as missing fields, not as an error. */
-                (void) snprintf(path, sizeof(path), "/local/domain/%d/name", ids[i]);
-                r = read_optional(c, path, &list[i].name, error);
-                if (r < 0 && r != -ENOENT)
-                        break;
-                (void) snprintf(path, sizeof(path), "/local/domain/%d/vm", ids[i]);
-                r = read_optional(c, path, &vm, error);
-                if (r < 0 && r != -ENOENT)
-                        break;
-                r = 0;
-                if (vm && xenstore_parse_vm_path(vm, &list[i].uuid) >= 0)
-                        list[i].has_uuid = true;
-        }
-        if (r < 0) {
-                xs_domains_free(list, n_ids);
-                return r;
+                r = xenstore_read_domain(c, ids[i], &list[i], error);
+                if (r < 0) {
+                        xs_domains_free(list, n_ids);
+                        return r;
+                }
         }
         *ret = list;
         *ret_n = n_ids;

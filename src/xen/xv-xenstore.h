@@ -87,6 +87,8 @@ int xenstore_list_domain_ids(XsChannel *c, int **ret, size_t *ret_n, XvError *er
 /* Every listed domain with its name and uuid, in one pass (sorted by id; entries whose name or vm
  * vanished mid-scan are kept with name NULL / has_uuid false). */
 int xenstore_list_domains(XsChannel *c, XsDomain **ret, size_t *ret_n, XvError *error);
+/* One domain's name and uuid (two reads; missing nodes leave name NULL / has_uuid false). */
+int xenstore_read_domain(XsChannel *c, int domid, XsDomain *ret, XvError *error);
 
 /* Per-domain reads (/local/domain/<domid>/...). A missing node is -ENOENT: XVP_ERR_NO_DOMAIN when
  * the domain's directory is gone too, XVP_ERR_OPERATION_FAILED when only that node is missing

@@ -30,6 +30,60 @@ struct XsimControl {
         ControlClient *clients[XSIM_CONTROL_CLIENTS_MAX];
 };
 
+/* The XenD request counters (see xsim_control_count_xend_request()). */
+typedef struct XendStat {
+        char key[XSIM_XEND_STATS_KEY_MAX];
+        uint64_t count;
+} XendStat;
+
+static struct {
+        XendStat *stats;
+        size_t n_stats;
+        uint64_t total, other;
+} xend_stats;
+
+void xsim_control_count_xend_request(const char *method, const char *path, const char *op) {
+        char key[XSIM_XEND_STATS_KEY_MAX];
+        XendStat *s;
+
+        (void) snprintf(key, sizeof(key), "%s %s%s%s", strnull(method), strnull(path), op ? " op=" : "",
+                        strempty(op));
+        xend_stats.total++;
+        for (size_t i = 0; i < xend_stats.n_stats; i++)
+                if (streq(xend_stats.stats[i].key, key)) {
+                        xend_stats.stats[i].count++;
+                        return;
+                }
+        if (xend_stats.n_stats >= XSIM_XEND_STATS_KEYS_MAX) {
+                xend_stats.other++;
+                return;
+        }
+        if (!xend_stats.stats) {
+                xend_stats.stats = new0(XendStat, XSIM_XEND_STATS_KEYS_MAX);
+                if (!xend_stats.stats) {
+                        xend_stats.other++;
+                        return;
+                }
+        }
+        s = &xend_stats.stats[xend_stats.n_stats++];
+        memcpy(s->key, key, sizeof(key));
+        s->count = 1;
+}
+
+static void xend_stats_reset(void) {
+        xend_stats.stats = mfree(xend_stats.stats);
+        xend_stats.n_stats = 0;
+        xend_stats.total = xend_stats.other = 0;
+}
+
+/* "total N", then "COUNT METHOD PATH[ op=OP]" per key in first-seen order, then "other N". */
+static void xend_stats_format(StrBuf *out) {
+        strbuf_appendf(out, "total %" PRIu64 "\n", xend_stats.total);
+        for (size_t i = 0; i < xend_stats.n_stats; i++)
+                strbuf_appendf(out, "%" PRIu64 " %s\n", xend_stats.stats[i].count, xend_stats.stats[i].key);
+        strbuf_appendf(out, "other %" PRIu64 "\n", xend_stats.other);
+}
+
 static ControlClient *client_free(ControlClient *cl) {
         if (!cl)
                 return NULL;
@@ -129,14 +183,26 @@ static XsimDomain *lookup_or_fail(XsimHost *host, const char *name, XvError *err
         return d;
 }
 
-static int run_xend(XsimControl *c, char **w, size_t n, XvError *error) {
+static int run_xend(XsimControl *c, char **w, size_t n, StrBuf *out, XvError *error) {
         XsimFaults *f = &c->host->faults;
         bool on = false;
         int r;
 
+        if (n >= 2 && streq(w[1], "stats")) {
+                if (n == 2) {
+                        xend_stats_format(out);
+                        return 0;
+                }
+                if (n == 3 && streq(w[2], "reset")) {
+                        xend_stats_reset();
+                        return 0;
+                }
+                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Usage: xend stats [reset]");
+        }
         if (n < 3)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG,
-                                     "Usage: xend absent|garbage|error500|drop|partial on|off, xend delay MS");
+                                     "Usage: xend absent|garbage|error500|drop|partial on|off, xend delay MS, "
+                                     "xend stats [reset]");
         if (streq(w[1], "delay")) {
                 unsigned ms;
 
@@ -303,6 +369,7 @@ static void run_list(XsimControl *c, StrBuf *out) {
 static const char help_text[] =
         "xend absent|garbage|error500|drop|partial on|off\n"
         "xend delay MS\n"
+        "xend stats [reset]\n"
         "xenstore absent|stale on|off\n"
         "xenstore watches PATH\n"
         "hypervisor fail on|off\n"
@@ -331,7 +398,7 @@ int xsim_control_run(XsimControl *c, const char *line, StrBuf *out, XvError *err
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Empty command");
 
         if (streq(w[0], "xend"))
-                return run_xend(c, w, n, error);
+                return run_xend(c, w, n, out, error);
         if (streq(w[0], "xenstore"))
                 return run_xenstore(c, w, n, out, error);
         if (streq(w[0], "hypervisor")) {
@@ -501,6 +568,7 @@ XsimControl *xsim_control_free(XsimControl *c) {
                 return NULL;
         for (size_t i = 0; i < XSIM_CONTROL_CLIENTS_MAX; i++)
                 client_free(c->clients[i]);
+        xend_stats_reset();
         sd_event_source_disable_unref(c->source);
         if (c->fd >= 0 && c->path)
                 (void) unlink(c->path);

@@ -38,6 +38,14 @@ DEFINE_CLEANUP_FUNC(XsimControl *, xsim_control_free);
 struct StrBuf;
 int xsim_control_run(XsimControl *c, const char *line, struct StrBuf *out, XvError *error);
 
+/* XenD request accounting for the O(1) checks (tests/integration/t0660): xsim-xend.c reports every
+ * request it serves, keyed by "METHOD PATH" plus " op=OP" when the request names an operation;
+ * "xend stats" lists the counters, "xend stats reset" zeroes them. One simulated host per process,
+ * so the table is the process's. Keys beyond XSIM_XEND_STATS_KEYS_MAX are counted as "other". */
+#define XSIM_XEND_STATS_KEYS_MAX        1024
+#define XSIM_XEND_STATS_KEY_MAX         256     /* bytes of one key; longer ones are cut */
+void xsim_control_count_xend_request(const char *method, const char *path, const char *op);
+
 /* Creates a minimal PV domain ("domain create" and xensim --domains): a (vm ...) configuration
  * with a kernel, one xvda disk and one vif, memory and vcpus as given; it is unpaused unless
  * @paused, so it is running like a freshly booted guest. */

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "xsim-control.h"
 #include "xsim-http.h"
 #include "xsim-xend-internal.h"
 #include "xv-alloc.h"
@@ -209,6 +210,7 @@ static int conn_process(XendConn *c) {
                         char text[128];
 
                         x->host->faults.xend_requests++;
+                        xsim_control_count_xend_request("-", "(malformed)", NULL);
                         log_debug("xend: malformed request, answering %d", status);
                         c->close_after = true;
                         c->in_size = 0;
@@ -221,6 +223,7 @@ static int conn_process(XendConn *c) {
                 }
 
                 x->host->faults.xend_requests++;
+                xsim_control_count_xend_request(req->method, req->path, http_request_arg(req, "op"));
                 c->sent_continue = false;
                 memmove(c->in, c->in + req->size, c->in_size - req->size);
                 c->in_size -= req->size;

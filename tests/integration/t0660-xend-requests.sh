@@ -1,0 +1,233 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# XenD requests per client call are O(1) (issue 12): with 10 and then 200 domains (half running,
+# started in xensim; half defined in XenD through xenvirtd), xensim counts the XenD requests
+# (xensim-ctl SOCKET xend stats) each call costs, and the counts are exact and the same at both
+# sizes. Cold counts are taken right after a change through xenvirtd (which drops every cache of
+# XenD's answers), warm ones right after a call that filled the caches. Nothing here is timed;
+# a warm count that an expired cache (BACKEND_INACTIVE_TTL_USEC, 2 s, on a very slow machine)
+# turned into a cold one is measured again, a bounded number of times.
+#
+# Then XenD isolation: while XenD hangs (no answer at all) and every worker thread may be
+# waiting for it, lookups + getinfo of running domains, which need no XenD, still answer
+# (bounded wait, not a latency figure).
+
+. "$(dirname "$0")/lib.sh"
+
+test_require_virsh
+test_require_python_libvirt
+sandbox_up
+
+# py SCRIPT-ON-STDIN: python3-libvirt with the helpers of this script.
+py() {
+	{
+		cat <<-\PY
+		import libvirt, os, subprocess, sys, threading, time
+		libvirt.registerErrorHandler(lambda ctx, err: None, None)
+		URI = os.environ["XENVIRT_URI"]
+		TTL = 2.0           # BACKEND_INACTIVE_TTL_USEC: how long xenvirtd reuses XenD's answers
+		def ctl(*a):
+		    return subprocess.run([os.environ["XENSIM_CTL"], os.environ["XENSIM_CONTROL"]] + list(a),
+		                          check=True, stdout=subprocess.PIPE, text=True).stdout
+		def requests():
+		    """The XenD requests since the last reset, by "METHOD PATH[ op=OP]"."""
+		    out = {}
+		    for l in ctl("xend", "stats").splitlines():
+		        k, v = l.split(" ", 1)
+		        if k == "total":
+		            out["total"] = int(v)
+		        elif k != "other":
+		            out[v] = int(k)
+		    return out
+		def count(fn):
+		    """XenD requests made while fn() runs, and their detail."""
+		    ctl("xend", "stats", "reset")
+		    fn()
+		    r = requests()
+		    return r.pop("total"), r
+		def virsh(*a):
+		    subprocess.run(["virsh", "-q", "-c", URI] + list(a), check=True, stdout=subprocess.DEVNULL)
+		def dom_xml(name, n):
+		    return ("<domain type='xen'><name>%s</name><uuid>6f1a2b3c-0000-4000-8000-%012x</uuid>"
+		            "<memory>8192</memory><vcpu>1</vcpu><os><type>linux</type><kernel>/boot/vmlinuz</kernel></os>"
+		            "<devices><disk type='file'><source file='/var/lib/xen/images/%s.img'/>"
+		            "<target dev='xvda'/></disk></devices></domain>" % (name, 0x66000 + n, name))
+		def populate(c, n):
+		    """n domains in all: run-1.. started in xensim, def-1.. defined in XenD through xenvirtd."""
+		    half = n // 2
+		    have = set(d.name() for d in c.listAllDomains(0))
+		    for i in range(1, half + 1):
+		        if "run-%d" % i not in have:
+		            ctl("domain", "create", "run-%d" % i, "1")
+		        if "def-%d" % i not in have:
+		            c.defineXML(dom_xml("def-%d" % i, i))
+		    for i in range(200):
+		        names = set(d.name() for d in c.listAllDomains(0))
+		        if all("run-%d" % j in names for j in range(1, half + 1)):
+		            break
+		        time.sleep(0.1)
+		    assert len([x for x in names if x.startswith(("run-", "def-"))]) == 2 * half, names
+		def invalidate(c):
+		    """A change through xenvirtd (autostart of an inactive domain): every cached XenD answer goes."""
+		    c.lookupByName("def-1").setAutostart(0)
+		def warm(fill, fn, expect):
+		    """fn's count right after fill(); again when the cache may have expired in between."""
+		    for attempt in range(5):
+		        start = time.monotonic()
+		        fill()
+		        n, detail = count(fn)
+		        if n == expect or time.monotonic() - start < TTL * 0.75:
+		            return n, detail
+		    return n, detail
+		PY
+		cat
+	} >"$TEST_DIR/step.py"
+	"$TEST_PYTHON" "$TEST_DIR/step.py"
+}
+
+# The expected counts, the same at N = 10 and N = 200. Each with its reason:
+#  list --all, cold: 1   GET /xend/domain?detail=1&state=all: every definition, digested once
+#                        (running domains come from the hypercall list, names from xenstore).
+#  list --all, warm: 1   GET /xend/domain?state=halted: only the names, checked against the digest
+#                        (a listing still asks XenD, so it is as current as XenD; the parse of the
+#                        definitions is saved).
+#  list (active): 0      hypercalls and xenstore only.
+#  dominfo running: 1    GET /xend/domain/NAME for autostart (XenD alone knows on_xend_start);
+#                        lookup, info, state, persistence and OS type need no XenD.
+#  dominfo inactive, cold: 1  GET /xend/domain/NAME, then every call of dominfo reuses it.
+#  dominfo inactive, warm: 0  the listing just filled the inactive-domain cache.
+#  domstate running: 0; inactive cold 1, warm 0 (as above).
+#  dumpxml running: 1    GET /xend/domain/NAME: the configuration lives in XenD.
+#  lookups by name, uuid, id + getinfo, running: 0.
+#  lookup by name / uuid + getinfo, inactive: cold 1, warm 0.
+for n in 10 200; do
+	test_expect_success "N=$n: XenD requests per call are O(1), exact counts" '
+		N='$n' py <<-\PY
+		c = libvirt.open(URI)
+		populate(c, int(os.environ["N"]))
+		run = c.lookupByName("run-1")
+		rid, ruuid = run.ID(), run.UUIDString()
+		iuuid = c.lookupByName("def-2").UUIDString()
+		res = {}
+		def cold(key, fn):
+		    invalidate(c)
+		    res[key] = count(fn)
+		def list_all():
+		    virsh("list", "--all")
+		cold("list_all_cold", list_all)
+		res["list_all_warm"] = warm(list_all, list_all, 1)
+		res["list_active"] = count(lambda: virsh("list"))
+		cold("dominfo_running", lambda: virsh("dominfo", "run-1"))
+		cold("dominfo_inactive_cold", lambda: virsh("dominfo", "def-2"))
+		res["dominfo_inactive_warm"] = warm(list_all, lambda: virsh("dominfo", "def-2"), 0)
+		cold("domstate_running", lambda: virsh("domstate", "run-1"))
+		cold("domstate_inactive_cold", lambda: virsh("domstate", "def-2"))
+		res["domstate_inactive_warm"] = warm(list_all, lambda: virsh("domstate", "def-2"), 0)
+		cold("dumpxml_running", lambda: virsh("dumpxml", "run-1"))
+		cold("lookups_running", lambda: [c.lookupByName("run-1").info(), c.lookupByUUIDString(ruuid).info(),
+		                                 c.lookupByID(rid).info(), c.lookupByName("run-2").state()])
+		cold("lookup_name_inactive_cold", lambda: c.lookupByName("def-2").info())
+		res["lookup_name_inactive_warm"] = warm(lambda: c.lookupByName("def-2").info(),
+		                                        lambda: c.lookupByName("def-2").info(), 0)
+		cold("lookup_uuid_inactive_cold", lambda: c.lookupByUUIDString(iuuid).info())
+		res["lookup_uuid_inactive_warm"] = warm(lambda: c.lookupByUUIDString(iuuid).info(),
+		                                        lambda: c.lookupByUUIDString(iuuid).info(), 0)
+		expect = {
+		    "list_all_cold": 1, "list_all_warm": 1, "list_active": 0,
+		    "dominfo_running": 1, "dominfo_inactive_cold": 1, "dominfo_inactive_warm": 0,
+		    "domstate_running": 0, "domstate_inactive_cold": 1, "domstate_inactive_warm": 0,
+		    "dumpxml_running": 1, "lookups_running": 0,
+		    "lookup_name_inactive_cold": 1, "lookup_name_inactive_warm": 0,
+		    "lookup_uuid_inactive_cold": 1, "lookup_uuid_inactive_warm": 0,
+		}
+		bad = []
+		for k in sorted(expect):
+		    print("%-28s %d %s" % (k, res[k][0], res[k][1]))
+		    if res[k][0] != expect[k]:
+		        bad.append(k)
+		assert not bad, bad
+		PY
+	'
+done
+
+test_expect_success 'the requests are the ones the counts were reasoned from' '
+	py <<-\PY
+	c = libvirt.open(URI)
+	invalidate(c)
+	n, d = count(lambda: virsh("list", "--all"))
+	assert d == {"GET /xend/domain": 1}, d
+	n, d = count(lambda: virsh("list", "--all"))
+	assert d == {"GET /xend/domain": 1}, d
+	invalidate(c)
+	n, d = count(lambda: virsh("dominfo", "def-3"))
+	assert d == {"GET /xend/domain/def-3": 1}, d
+	n, d = count(lambda: virsh("dumpxml", "run-3"))
+	assert d == {"GET /xend/domain/run-3": 1}, d
+	PY
+'
+
+test_expect_success 'expired: ONE listing refreshes every inactive domain, not one request each' '
+	py <<-\PY
+	c = libvirt.open(URI)
+	c.lookupByName("def-2").info()
+	for attempt in range(5):
+	    time.sleep(TTL + 0.5)              # every cached answer of XenD has expired
+	    start = time.monotonic()
+	    n1, d1 = count(lambda: c.lookupByName("def-2").info())
+	    n2, d2 = count(lambda: [c.lookupByName("def-%d" % i).info() for i in range(3, 9)])
+	    if time.monotonic() - start < TTL * 0.75:
+	        break
+	print(n1, d1, n2, d2)
+	assert (n1, d1) == (1, {"GET /xend/domain": 1}), (n1, d1)
+	assert n2 == 0, d2
+	PY
+'
+
+test_expect_success 'XenD hung: lookups + getinfo of running domains still answer' '
+	py <<-\PY
+	import queue
+	c = libvirt.open(URI)
+	invalidate(c)                      # no cached answer of XenD: lookups of inactive domains ask it
+	ctl("xend", "delay", "600000")     # no answer from XenD until it is switched off below
+	try:
+	    stuck = []
+	    def xend_bound(i):
+	        # A cold lookup of an inactive domain needs XenD: it waits.
+	        try:
+	            libvirt.open(URI).lookupByName("def-%d" % (10 + i)).info()
+	        except libvirt.libvirtError:
+	            pass
+	    for i in range(16):            # more than the default 8 worker threads
+	        t = threading.Thread(target=xend_bound, args=(i,), daemon=True)
+	        t.start()
+	        stuck.append(t)
+	    time.sleep(0.5)
+	    assert all(t.is_alive() for t in stuck), "the XenD-bound calls did not wait"
+	    answers = queue.Queue()
+	    def fast():
+	        o = libvirt.open(URI)
+	        for i in range(1, 6):
+	            d = o.lookupByName("run-%d" % i)
+	            answers.put((d.info()[0], o.lookupByUUIDString(d.UUIDString()).info()[0], o.lookupByID(d.ID()).info()[0]))
+	    f = threading.Thread(target=fast, daemon=True)
+	    f.start()
+	    f.join(20)
+	    got = []
+	    while not answers.empty():
+	        got.append(answers.get())
+	    print("answers while XenD hangs:", got)
+	    assert not f.is_alive(), "lookups of running domains waited for XenD"
+	    assert len(got) == 5 and all(s == (libvirt.VIR_DOMAIN_RUNNING,) * 3 for s in got), got
+	finally:
+	    ctl("xend", "absent", "on")    # closes the hung connections: the waiting calls fail now
+	    ctl("xend", "delay", "0")
+	    ctl("xend", "absent", "off")
+	for t in stuck:
+	    t.join(60)
+	assert not any(t.is_alive() for t in stuck)
+	assert "def-1" in [d.name() for d in c.listAllDomains(0)]
+	PY
+'
+
+test_done
