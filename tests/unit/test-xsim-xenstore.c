@@ -156,7 +156,7 @@ TEST(store_node_limit) {
         int r = 0;
 
         ASSERT_OK(xsim_store_new(&s));
-        for (unsigned i = 0; r >= 0 && i < 1024; i++)
+        for (unsigned i = 0; r >= 0 && i <= XSIM_STORE_NODES_MAX / 256; i++)
                 for (unsigned j = 0; r >= 0 && j < 256; j++) {
                         (void) snprintf(path, sizeof(path), "/n%u/m%u", i, j);
                         r = xsim_store_mkdir(s, path);
