@@ -87,4 +87,4 @@ struct XvHypervisor {
 };
 
 extern const HvBackendOps hv_backend_xend;
-extern const HvBackendOps hv_backend_libxl __attribute__((weak));   /* TEMP until the libxl backend lands */
+extern const HvBackendOps hv_backend_libxl;

@@ -118,8 +118,6 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
         case HV_BACKEND_XEND:
                 return hv_backend_xend.open(config, ret, error);
         case HV_BACKEND_LIBXL:
-                if (!&hv_backend_libxl)
-                        return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "libxl backend not built");
                 return hv_backend_libxl.open(config, ret, error);
         case HV_BACKEND_AUTO:
                 break;
@@ -131,7 +129,7 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
                 log_debug("Backend: XenD answers, using xend");
                 return hv_backend_xend.open(config, ret, error);
         }
-        if (&hv_backend_libxl && hypervisor_is_post_xend()) {
+        if (hypervisor_is_post_xend()) {
                 r = hv_backend_libxl.open(config, ret, &e);
                 if (r >= 0 || r == -ENOMEM) {
                         xv_error_done(&e);

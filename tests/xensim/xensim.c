@@ -42,6 +42,7 @@ static unsigned arg_domains = 0;
 static unsigned arg_xend_delay_ms = 0;
 static bool arg_no_xend = false;
 static bool arg_no_xenstore = false;
+static unsigned arg_xen_major = 0, arg_xen_minor = 0;   /* --xen-version; 0 = from the xend config version */
 static int arg_ready_fd = -1;
 
 static void help(void) {
@@ -53,6 +54,7 @@ static void help(void) {
                "  --xend-delay MS             delay every XenD reply\n"
                "  --no-xend                   start with XenD absent\n"
                "  --no-xenstore               start with xenstore absent\n"
+               "  --xen-version MAJOR.MINOR   the Xen release the hypervisor reports (e.g. 4.17)\n"
                "  --ready-fd FD               write \"READY\\n\" to FD when listening (else stdout)\n"
                "  -h --help                   show this help\n");
 }
@@ -66,6 +68,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_NO_XEND,
                 ARG_NO_XENSTORE,
                 ARG_READY_FD,
+                ARG_XEN_VERSION,
         };
         static const struct option options[] = {
                 { "help",                no_argument,       NULL, 'h' },
@@ -76,6 +79,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-xend",             no_argument,       NULL, ARG_NO_XEND },
                 { "no-xenstore",         no_argument,       NULL, ARG_NO_XENSTORE },
                 { "ready-fd",            required_argument, NULL, ARG_READY_FD },
+                { "xen-version",         required_argument, NULL, ARG_XEN_VERSION },
                 {}
         };
         int c;
@@ -112,6 +116,16 @@ static int parse_argv(int argc, char *argv[]) {
                         if (safe_atoi(optarg, &arg_ready_fd) < 0 || arg_ready_fd < 0)
                                 return log_error_errno(-EINVAL, "Invalid file descriptor '%s'", optarg);
                         break;
+                case ARG_XEN_VERSION: {
+                        const char *dot = strchr(optarg, '.');
+                        _cleanup_free_ char *major = dot ? strndup(optarg, (size_t) (dot - optarg)) : NULL;
+
+                        if (!dot || !major || safe_atou(major, &arg_xen_major) < 0 ||
+                            safe_atou(dot + 1, &arg_xen_minor) < 0 || arg_xen_major < 3 || arg_xen_major > 99 ||
+                            arg_xen_minor > 99)
+                                return log_error_errno(-EINVAL, "Invalid Xen version '%s' (MAJOR.MINOR, e.g. 4.17)", optarg);
+                        break;
+                }
                 case '?':
                 default:
                         return -EINVAL;
@@ -267,6 +281,16 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create the host state: %m");
         host->xm_dir = TAKE_PTR(xm_dir);
+        if (arg_xen_major > 0) {
+                char *extra = strdup(".0");
+
+                if (!extra)
+                        return log_error_errno(-ENOMEM, "Out of memory");
+                free(host->xen_extra);
+                host->xen_extra = extra;
+                host->xen_major = arg_xen_major;
+                host->xen_minor = arg_xen_minor;
+        }
         host->faults.xend_delay_ms = arg_xend_delay_ms;
         host->faults.xend_absent = arg_no_xend;
         host->faults.xenstore_absent = arg_no_xenstore;
