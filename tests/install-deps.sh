@@ -11,6 +11,7 @@ PACKAGES="
   dbus-daemon polkitd util-linux passwd
   valgrind cppcheck clang-tidy bear
   debhelper dpkg-dev lintian openssh-server netcat-openbsd man-db git
+  qemu-system-x86 busybox-static xen-utils-4.17 cpio
 "
 
 if [ "$(id -u)" != 0 ]; then

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Sets everything up and runs all tests: installs the Debian packages, builds twice (a -Werror
-# build and an AddressSanitizer + UBSan build) and runs make check in both, runs the unit and
+# build and an AddressSanitizer + UBSan build) and runs make check in both, boots the real Xen
+# 4.17 hypervisor under QEMU and runs the real-Xen lane (make check-xen), runs the unit and
 # integration tests a third time under valgrind (make check-valgrind), fuzzes, checks make
 # distcheck and make static-analysis, and prints one summary line "N passed, N failed, N skipped"
-# computed from the automake results of the three test passes.
+# computed from the automake results of the three test passes and the lane's own summary.
 #
 #   sh tests/run-all.sh [--no-install]
 set -u
@@ -38,6 +39,25 @@ build() {
 
 build "$top/build-ci" --enable-werror || status=1
 build "$top/build-ci-asan" --enable-sanitizers || status=1
+
+# The real-Xen lane (make check-xen, tests/xen-lane): Xen 4.17 and a PV dom0 under QEMU TCG, the
+# channel tests in their real-Xen mode and the xenvirtd scenario against the real hypervisor.
+# Counted from its last line "N passed, N failed"; no such line counts as one failure.
+xen_passed=0 xen_failed=0
+if [ "${XV_XEN_LANE:-1}" = 1 ]; then
+        echo "== make check-xen (build-ci)"
+        (cd "$top/build-ci" && make check-xen >check-xen.out 2>&1) || status=1
+        grep -E '^(not ok|# xen lane)' "$top/build-ci/check-xen.out"
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$top/build-ci/check-xen.out" | tail -n 1)
+        echo "check-xen: ${line:-no summary}"
+        if [ -n "$line" ]; then
+                xen_passed=${line%% passed*}
+                xen_failed=${line#*passed, }
+                xen_failed=${xen_failed%% failed*}
+        else
+                xen_failed=1
+        fi
+fi
 
 # The third pass: unit and integration tests under valgrind memcheck (make check-valgrind), each
 # test with one more result that fails on any memory error or leak in our code.
@@ -110,6 +130,7 @@ for d in $builds; do
         s=$(find "$top/$d" -name '*.trs' -exec grep -h '^:test-result: SKIP' {} + | wc -l)
         passed=$((passed + p + x)); failed=$((failed + f)); skipped=$((skipped + s))
 done
+passed=$((passed + xen_passed)); failed=$((failed + xen_failed))
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then
         failed=1        # distcheck or a build step failed outside the counted tests
 fi

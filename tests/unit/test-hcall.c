@@ -5,11 +5,15 @@
  * xensim's own view (xensim-ctl list/stats). The program re-executes itself once with
  * LD_LIBRARY_PATH pointing at the replacement libraries, since the dynamic linker reads it only
  * at startup. The state mapping is table-driven.
+ *
+ * With XV_TEST_REAL_XEN=1 (in dom0, run by the real-Xen lane, tests/xen-lane) only the real_*
+ * tests run: the real libxencall and hypervisor, checked against xl (tests/unit/test-xen-real.h).
  */
 #include <pthread.h>
 #include <stdio.h>
 
 #include "tests.h"
+#include "test-xen-real.h"
 #include "xsim-launch.h"
 #include "xv-hcall.h"
 #include "xv-uuid.h"
@@ -443,7 +447,248 @@ TEST(concurrent_calls) {
         xsim_stop(&x);
 }
 
+/* ---- against the real hypervisor (XV_TEST_REAL_XEN=1) ---- */
+
+#define REAL_GUEST "xv-hcall-real"
+
+REAL_TEST(host_info) {
+        _cleanup_(hcall_closep) Hcall *h = NULL;
+        _cleanup_free_ char *extra = NULL, *caps = NULL, *mhz = NULL, *sched_name = NULL, *virt = NULL;
+        uint64_t free_before, free_after;
+        HcallPhysinfo p;
+        HcallVersion v;
+        char buf[64];
+        int max_cpus = 0, sched = -1;
+
+        open_hcall(&h);
+        ASSERT_OK(hcall_version(h, &v, NULL));
+        ASSERT_EQ(v.major, xreal_xl_info_u64("xen_major"));
+        ASSERT_EQ(v.minor, xreal_xl_info_u64("xen_minor"));
+        extra = xreal_xl_info("xen_extra");
+        ASSERT_STREQ(v.extra, extra);
+        caps = xreal_xl_info("xen_caps");
+        ASSERT_STREQ(v.capabilities, caps);
+        ASSERT_NOT_NULL(strstr(v.capabilities, "xen-3.0-x86_64"));
+
+        free_before = xreal_xl_info_u64("free_memory");
+        ASSERT_OK(hcall_physinfo(h, &p, NULL));
+        free_after = xreal_xl_info_u64("free_memory");
+        ASSERT_EQ(p.nr_cpus, xreal_xl_info_u64("nr_cpus"));
+        ASSERT_EQ(p.max_cpu_id, xreal_xl_info_u64("max_cpu_id"));
+        ASSERT_EQ(p.nr_nodes, xreal_xl_info_u64("nr_nodes"));
+        ASSERT_EQ(p.cores_per_socket, xreal_xl_info_u64("cores_per_socket"));
+        ASSERT_EQ(p.threads_per_core, xreal_xl_info_u64("threads_per_core"));
+        ASSERT_EQ(p.threads_per_core * p.cores_per_socket * p.sockets_per_node * p.nr_nodes, p.nr_cpus);
+        mhz = xreal_xl_info("cpu_mhz");
+        (void) snprintf(buf, sizeof(buf), "%u.%03u", p.cpu_khz / 1000, p.cpu_khz % 1000);
+        ASSERT_STREQ(buf, mhz);
+        /* xl prints MiB, rounded down. */
+        ASSERT_EQ(p.total_kib / 1024, xreal_xl_info_u64("total_memory"));
+        ASSERT_GE(p.free_kib / 1024 + 1, MIN(free_before, free_after));
+        ASSERT_LE(p.free_kib / 1024, MAX(free_before, free_after) + 1);
+        virt = xreal_xl_info("virt_caps");
+        ASSERT_NOT_NULL(virt);
+        ASSERT_EQ(p.hvm_capable, strstr(virt, "hvm") != NULL);
+
+        ASSERT_OK(hcall_max_cpus(h, &max_cpus, NULL));
+        ASSERT_GE(max_cpus, (int) p.nr_cpus);
+        ASSERT_OK(hcall_sched_id(h, &sched, NULL));
+        sched_name = xreal_xl_info("xen_scheduler");
+        ASSERT_STREQ(hcall_sched_name(sched), sched_name);
+
+}
+
+REAL_TEST(node_free_memory) {
+        _cleanup_(hcall_closep) Hcall *h = NULL;
+        uint64_t free_before, free_after, cells[HCALL_NODES_MAX], sum = 0;
+        HcallPhysinfo p;
+        int n = 0;
+
+        open_hcall(&h);
+        free_before = xreal_xl_info_u64("free_memory");
+        ASSERT_OK(hcall_physinfo(h, &p, NULL));
+        /* Per-node free memory: one cell per node that exists (Xen's max_node_id is the largest
+         * possible node id, not the last node), adding up to the host's free memory (give or
+         * take what moved in between). */
+        printf("# nr_nodes %u max_node_id %u\n", p.nr_nodes, p.max_node_id);
+        ASSERT_OK(hcall_node_free_memory(h, 0, 8, cells, &n, NULL));
+        ASSERT_EQ(n, (int) p.nr_nodes);
+        for (int i = 0; i < n; i++)
+                sum += cells[i];
+        free_after = xreal_xl_info_u64("free_memory");
+        ASSERT_LE(sum / 1024 / 1024, MAX(free_before, free_after) + 1);
+        ASSERT_GE(sum / 1024 / 1024 + 1, MIN(free_before, free_after));
+        ASSERT_ERROR(hcall_node_free_memory(h, (int) p.nr_nodes, 8, cells, &n, NULL), EINVAL);
+}
+
+static bool xl_state_has(const char *name, char flag) {
+        _cleanup_free_ char *st = xreal_list_field(name, 5);
+
+        ASSERT_NOT_NULL(st);
+        return strchr(st, flag) != NULL;
+}
+
+/* The hard affinity column of `xl vcpu-list NAME` for @vcpu ("1", "0-1", "all"...). */
+static char *xl_hard_affinity(const char *name, unsigned vcpu) {
+        _cleanup_free_ char *out = NULL;
+        char *save = NULL, want[16];
+
+        (void) snprintf(want, sizeof(want), "%u", vcpu);
+        ASSERT_EQ(xreal_run(&out, "xl vcpu-list %s", name), 0);
+        for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *w[10] = {}, *s2 = NULL;
+                unsigned k = 0;
+
+                for (char *t = strtok_r(line, " \t", &s2); t && k < 10; t = strtok_r(NULL, " \t", &s2))
+                        w[k++] = t;
+                /* name id vcpu cpu state time hard / soft */
+                if (k >= 7 && streq(w[0], name) && streq(w[2], want))
+                        return strdup(w[6]);
+        }
+        return NULL;
+}
+
+REAL_TEST(domains) {
+        _cleanup_(hcall_closep) Hcall *h = NULL;
+        _cleanup_free_ HcallDomainInfo *list = NULL;
+        _cleanup_free_ char *uuid = NULL, *aff = NULL;
+        const HcallDomainInfo *d;
+        HcallDomainInfo info;
+        HcallVcpuInfo vi;
+        HcallPhysinfo p;
+        XvError error = XV_ERROR_NULL;
+        char buf[UUID_STRING_BUF];
+        uint8_t map[4] = {}, got[4] = {};
+        uint64_t deadline;
+        size_t n = 0;
+        int id;
+
+        open_hcall(&h);
+        ASSERT_OK(hcall_physinfo(h, &p, NULL));
+
+        /* Domain-0 as xl sees it. */
+        ASSERT_OK(hcall_list_domains(h, &list, &n, NULL));
+        d = find(list, n, 0);
+        ASSERT_NOT_NULL(d);
+        ASSERT_EQ(d->memory_kib / 1024, xreal_list_u64("Domain-0", 3));
+        ASSERT_EQ(d->online_vcpus, xreal_list_u64("Domain-0", 4));
+        uuid = xreal_list_field("Domain-0", 7);
+        ASSERT_STREQ(uuid_format(&d->uuid, buf), uuid);
+        ASSERT_FALSE(d->paused);
+        ASSERT_FALSE(d->hvm);
+        list = mfree(list);
+        uuid = mfree(uuid);
+
+        /* A guest: id, uuid, memory and vcpus as xl created it. */
+        id = xreal_guest_create(REAL_GUEST, 2, "preserve");
+        ASSERT_OK(hcall_list_domains(h, &list, &n, NULL));
+        ASSERT_GE(n, 2u);
+        d = find(list, n, id);
+        ASSERT_NOT_NULL(d);
+        uuid = xreal_list_field(REAL_GUEST, 7);
+        ASSERT_STREQ(uuid_format(&d->uuid, buf), uuid);
+        ASSERT_EQ(d->memory_kib / 1024, xreal_list_u64(REAL_GUEST, 3));
+        ASSERT_GE(d->memory_kib, (XREAL_GUEST_MIB - 8) * 1024u);
+        ASSERT_LE(d->memory_kib, (XREAL_GUEST_MIB + 8) * 1024u);
+        ASSERT_GE(d->max_memory_kib, d->memory_kib);
+        /* A PV guest starts with vcpu 0 online; its kernel brings the others up as it boots
+         * (checked again below, once it has). */
+        ASSERT_EQ(d->max_vcpu_id, 1u);
+        ASSERT_GE(d->online_vcpus, 1u);
+        ASSERT_LE(d->online_vcpus, 2u);
+        ASSERT_FALSE(d->hvm);
+        ASSERT_FALSE(d->dying);
+        ASSERT_FALSE(d->shutdown);
+        ASSERT_TRUE(d->state == 1 || d->state == 2);
+        ASSERT_OK(hcall_domain_info(h, id, &info, NULL));
+        ASSERT_EQ(info.domid, id);
+        ASSERT_TRUE(uuid_equal(&info.uuid, &d->uuid));
+        ASSERT_ERROR(hcall_domain_info(h, HCALL_DOMID_MAX, &info, &error), ESRCH);
+        ASSERT_EQ(error.code, XVP_ERR_NO_DOMAIN);
+        xv_error_done(&error);
+
+        /* Pause through the hypercall: xl sees it; and the other way round. */
+        ASSERT_OK(hcall_domain_pause(h, id, NULL));
+        ASSERT_OK(hcall_domain_info(h, id, &info, NULL));
+        ASSERT_TRUE(info.paused);
+        ASSERT_EQ(info.state, 3);
+        ASSERT_TRUE(xl_state_has(REAL_GUEST, 'p'));
+        ASSERT_OK(hcall_domain_unpause(h, id, NULL));
+        ASSERT_OK(hcall_domain_info(h, id, &info, NULL));
+        ASSERT_FALSE(info.paused);
+        ASSERT_FALSE(xl_state_has(REAL_GUEST, 'p'));
+        xreal_xl("pause %s", REAL_GUEST);
+        ASSERT_OK(hcall_domain_info(h, id, &info, NULL));
+        ASSERT_TRUE(info.paused);
+        xreal_xl("unpause %s", REAL_GUEST);
+        ASSERT_OK(hcall_domain_info(h, id, &info, NULL));
+        ASSERT_FALSE(info.paused);
+
+        /* vcpus: online on a real pcpu; pinning seen by xl, and xl's pinning seen by us. */
+        ASSERT_OK(hcall_vcpu_info(h, id, 0, &vi, NULL));
+        ASSERT_TRUE(vi.online);
+        ASSERT_GE(vi.cpu, 0);
+        ASSERT_LT(vi.cpu, (int) p.nr_cpus);
+        /* vcpu 1 exists; it is online once the guest's kernel has brought it up (below). */
+        ASSERT_OK(hcall_vcpu_info(h, id, 1, &vi, NULL));
+        ASSERT_TRUE(hcall_vcpu_info(h, id, 7, &vi, NULL) < 0);
+        map[0] = 1u << (p.nr_cpus - 1);
+        ASSERT_OK(hcall_vcpu_set_affinity(h, id, 1, map, sizeof(map), NULL));
+        ASSERT_OK(hcall_vcpu_get_affinity(h, id, 1, got, sizeof(got), NULL));
+        ASSERT_EQ(got[0], map[0]);
+        aff = xl_hard_affinity(REAL_GUEST, 1);
+        (void) snprintf(buf, sizeof(buf), "%u", p.nr_cpus - 1);
+        ASSERT_STREQ(aff, buf);
+        xreal_xl("vcpu-pin %s 1 0 all", REAL_GUEST);
+        ASSERT_OK(hcall_vcpu_get_affinity(h, id, 1, got, sizeof(got), NULL));
+        ASSERT_EQ(got[0], 1u);
+        memset(map, 0, sizeof(map));
+        ASSERT_ERROR(hcall_vcpu_set_affinity(h, id, 1, map, sizeof(map), NULL), EINVAL);
+
+        /* Max memory. */
+        ASSERT_OK(hcall_domain_set_max_memory(h, id, 256 * 1024, NULL));
+        ASSERT_OK(hcall_domain_info(h, id, &info, NULL));
+        ASSERT_EQ(info.max_memory_kib, 256u * 1024);
+
+        /* A real poweroff (on_poweroff "preserve"): the domain stays, shut off with reason
+         * "shutdown" and the raw code kept, and xl says the same. */
+        xreal_guest_wait_init(REAL_GUEST);
+        ASSERT_OK(hcall_domain_info(h, id, &info, NULL));
+        ASSERT_EQ(info.online_vcpus, 2u);
+        ASSERT_EQ(info.online_vcpus, xreal_list_u64(REAL_GUEST, 4));
+        ASSERT_OK(hcall_vcpu_info(h, id, 1, &vi, NULL));
+        ASSERT_TRUE(vi.online);
+        ASSERT_GE(vi.cpu, 0);
+        xreal_xl("shutdown %s", REAL_GUEST);
+        deadline = xreal_now_ms() + XREAL_EVENT_MS;
+        do {
+                ASSERT_OK(hcall_domain_info(h, id, &info, NULL));
+                if (!info.shutdown)
+                        (void) usleep(500 * 1000);
+        } while (!info.shutdown && xreal_now_ms() < deadline);
+        ASSERT_TRUE(info.shutdown);
+        ASSERT_EQ(info.shutdown_code, HCALL_SHUTDOWN_POWEROFF);
+        ASSERT_EQ(info.state, 5);
+        ASSERT_EQ(info.reason, 1);
+        ASSERT_TRUE(xl_state_has(REAL_GUEST, 's'));
+
+        /* Destroy through xl: gone for the hypercall channel too. Dom0 is refused. */
+        ASSERT_ERROR(hcall_domain_destroy(h, 0, NULL), EBUSY);
+        xreal_xl("destroy %s", REAL_GUEST);
+        deadline = xreal_now_ms() + XREAL_EVENT_MS;
+        while (hcall_domain_info(h, id, &info, NULL) >= 0 && xreal_now_ms() < deadline)
+                (void) usleep(200 * 1000);
+        ASSERT_ERROR(hcall_domain_info(h, id, &info, &error), ESRCH);
+        ASSERT_EQ(error.code, XVP_ERR_NO_DOMAIN);
+        ASSERT_EQ(error.domain, XVP_FROM_XEN);
+        xv_error_done(&error);
+        ASSERT_ERROR(hcall_domain_pause(h, id, NULL), ESRCH);
+}
+
 int main(int argc, char *argv[]) {
+        /* Real Xen: the real libxencall, no re-execution, only the real_* tests. */
+        if (xreal_enabled())
+                return xreal_main(argc, argv);
         /* The replacement libxencall must be found by the dynamic linker, which reads
          * LD_LIBRARY_PATH only at startup: re-execute once with it set. */
         if (!getenv("XV_TEST_HCALL_REEXEC")) {

@@ -4,12 +4,18 @@
  * xensim: reads are checked against xensim's own view (xensim-ctl list), writes against what
  * xensim's guest does with them, watches against domain lifecycle changes, reconnect against
  * "xenstore absent on|off". The pure parsers are table-driven.
+ *
+ * With XV_TEST_REAL_XEN=1 (in dom0, run by the real-Xen lane, tests/xen-lane) only the real_*
+ * tests run: the real xenstored, checked against xl and the xenstore-* tools
+ * (tests/unit/test-xen-real.h).
  */
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <xenstore.h>
 
 #include "tests.h"
+#include "test-xen-real.h"
 #include "xsim-launch.h"
 #include "xv-alloc.h"
 #include "xv-uuid.h"
@@ -587,4 +593,212 @@ TEST(concurrent_requests) {
         xsim_stop(&x);
 }
 
-DEFINE_TEST_MAIN
+/* ---- against the real xenstored (XV_TEST_REAL_XEN=1) ---- */
+
+#define REAL_GUEST "xv-xs-real"
+#define REAL_DIR "/local/domain/0/xv-real"
+
+/* Collects events for up to @ms until a path equal to @want, or below it when @prefix, fired. */
+static bool real_wait_for(XsChannel *c, const char *want, bool prefix, unsigned ms) {
+        uint64_t deadline = xreal_now_ms() + ms;
+        size_t n = strlen(want);
+
+        do {
+                _cleanup_strv_free_ char **paths = NULL;
+
+                (void) wait_events(c, 200, &paths, NULL);
+                STRV_FOREACH(p, paths) {
+                        if (streq(*p, want) || (prefix && strncmp(*p, want, n) == 0 && (*p)[n] == '/'))
+                                return true;
+                }
+        } while (xreal_now_ms() < deadline);
+        return false;
+}
+
+static bool ids_have(const int *ids, size_t n, int id) {
+        for (size_t i = 0; i < n; i++)
+                if (ids[i] == id)
+                        return true;
+        return false;
+}
+
+REAL_TEST(read_write_watch) {
+        _cleanup_(xenstore_closep) XsChannel *ro = NULL, *rw = NULL;
+        _cleanup_free_ char *v = NULL, *out = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        XvError error = XV_ERROR_NULL;
+        XsDomain *doms = NULL;
+        struct xs_handle *xs;
+        xs_transaction_t t;
+        size_t n_doms = 0;
+
+        (void) xreal_run(NULL, "xenstore-rm %s 2>/dev/null; true", REAL_DIR);
+        open_channel(true, &ro);
+        open_channel(false, &rw);
+        ASSERT_TRUE(xenstore_is_connected(ro));
+
+        ASSERT_OK(xenstore_list_domains(ro, &doms, &n_doms, NULL));
+        ASSERT_TRUE(domains_have(doms, n_doms, 0, "Domain-0"));
+        xs_domains_free(doms, n_doms);
+        ASSERT_OK(xenstore_read(ro, "/local/domain/0/name", &v, NULL));
+        ASSERT_STREQ(v, "Domain-0");
+        v = mfree(v);
+        ASSERT_ERROR(xenstore_read(ro, "/no/such/node", NULL, NULL), ENOENT);
+        ASSERT_ERROR(xenstore_read(ro, "relative", NULL, NULL), EINVAL);
+
+        /* A watch on a directory fires for writes below it, ours and another client's. */
+        ASSERT_TRUE(real_wait_for(ro, XENSTORE_WATCH_INTRODUCE, false, XREAL_EVENT_MS));
+        ASSERT_OK(xenstore_add_watch(ro, REAL_DIR, NULL));
+        ASSERT_TRUE(real_wait_for(ro, REAL_DIR, false, XREAL_EVENT_MS));  /* the registration event */
+
+        /* Our write, read back by another client; another client's write, read by us. */
+        ASSERT_ERROR(xenstore_write(ro, REAL_DIR "/key", "value42", &error), EPERM);
+        ASSERT_EQ(error.code, XVP_ERR_OPERATION_DENIED);
+        xv_error_done(&error);
+        ASSERT_OK(xenstore_write(rw, REAL_DIR "/key", "value42", NULL));
+        ASSERT_EQ(xreal_run(&out, "xenstore-read %s/key", REAL_DIR), 0);
+        ASSERT_STREQ(out, "value42\n");
+        ASSERT_TRUE(real_wait_for(ro, REAL_DIR, true, XREAL_EVENT_MS));
+        ASSERT_EQ(xreal_run(NULL, "xenstore-write %s/other hello", REAL_DIR), 0);
+        ASSERT_TRUE(real_wait_for(ro, REAL_DIR "/other", false, XREAL_EVENT_MS));
+        ASSERT_OK(xenstore_read(ro, REAL_DIR "/other", &v, NULL));
+        ASSERT_STREQ(v, "hello");
+        v = mfree(v);
+        ASSERT_OK(xenstore_directory(ro, REAL_DIR, &l, NULL));
+        ASSERT_EQ(strv_length(l), 2u);
+        ASSERT_TRUE(strv_contains(l, "key"));
+        ASSERT_TRUE(strv_contains(l, "other"));
+        l = strv_free(l);
+
+        /* Transactions (another client, libxenstore): a committed one is seen whole, an aborted
+         * one not at all, and a conflicting write from the channel makes the commit fail. */
+        xs = xs_open(0);
+        ASSERT_NOT_NULL(xs);
+        t = xs_transaction_start(xs);
+        ASSERT_TRUE(t != XBT_NULL);
+        ASSERT_TRUE(xs_write(xs, t, REAL_DIR "/t1", "a", 1));
+        ASSERT_TRUE(xs_write(xs, t, REAL_DIR "/t2", "b", 1));
+        ASSERT_ERROR(xenstore_read(ro, REAL_DIR "/t1", NULL, NULL), ENOENT);
+        ASSERT_TRUE(xs_transaction_end(xs, t, false));
+        ASSERT_OK(xenstore_read(ro, REAL_DIR "/t2", &v, NULL));
+        ASSERT_STREQ(v, "b");
+        v = mfree(v);
+        t = xs_transaction_start(xs);
+        ASSERT_TRUE(t != XBT_NULL);
+        ASSERT_TRUE(xs_write(xs, t, REAL_DIR "/t3", "c", 1));
+        ASSERT_TRUE(xs_transaction_end(xs, t, true));
+        ASSERT_ERROR(xenstore_read(ro, REAL_DIR "/t3", NULL, NULL), ENOENT);
+        t = xs_transaction_start(xs);
+        ASSERT_TRUE(t != XBT_NULL);
+        {
+                unsigned len = 0;
+                char *old = xs_read(xs, t, REAL_DIR "/key", &len);
+
+                ASSERT_STREQ(old, "value42");
+                free(old);
+        }
+        ASSERT_TRUE(xs_write(xs, t, REAL_DIR "/key", "from-t", 6));
+        ASSERT_OK(xenstore_write(rw, REAL_DIR "/key", "from-channel", NULL));
+        ASSERT_FALSE(xs_transaction_end(xs, t, false));
+        ASSERT_EQ(errno, EAGAIN);
+        ASSERT_OK(xenstore_read(ro, REAL_DIR "/key", &v, NULL));
+        ASSERT_STREQ(v, "from-channel");
+        v = mfree(v);
+        xs_close(xs);
+        ASSERT_OK(xenstore_directory(ro, REAL_DIR, &l, NULL));
+        ASSERT_EQ(strv_length(l), 4u);
+
+        /* The watch goes; once what was already queued is read, removing the node is not
+         * reported any more. */
+        ASSERT_OK(xenstore_remove_watch(ro, REAL_DIR, NULL));
+        ASSERT_ERROR(xenstore_remove_watch(ro, REAL_DIR, NULL), ENOENT);
+        for (unsigned quiet = 0; quiet < 2;) {
+                _cleanup_strv_free_ char **paths = NULL;
+
+                quiet = wait_events(ro, 500, &paths, NULL) > 0 ? 0 : quiet + 1;
+        }
+        ASSERT_EQ(xreal_run(NULL, "xenstore-rm %s", REAL_DIR), 0);
+        ASSERT_FALSE(real_wait_for(ro, REAL_DIR, true, 2000));
+        ASSERT_ERROR(xenstore_read(ro, REAL_DIR "/key", NULL, NULL), ENOENT);
+}
+
+REAL_TEST(guest_lifecycle) {
+        _cleanup_(xenstore_closep) XsChannel *c = NULL, *rw = NULL;
+        _cleanup_free_ int *ids = NULL;
+        _cleanup_free_ char *name = NULL, *vm = NULL, *tty = NULL, *uuid = NULL, *expect_vm = NULL;
+        _cleanup_free_ char *target_path = NULL, *out = NULL;
+        XsDomain *doms = NULL;
+        char buf[UUID_STRING_BUF];
+        size_t n = 0, n_doms = 0;
+        uint64_t kib = 0;
+        XvUuid u;
+        int id;
+
+        open_channel(true, &c);
+        open_channel(false, &rw);
+        ASSERT_TRUE(real_wait_for(c, XENSTORE_WATCH_INTRODUCE, false, XREAL_EVENT_MS));
+
+        /* xl create: @introduceDomain, and the domain's tree as libxl wrote it. */
+        id = xreal_guest_create(REAL_GUEST, 1, "preserve");
+        ASSERT_TRUE(real_wait_for(c, XENSTORE_WATCH_INTRODUCE, false, XREAL_EVENT_MS));
+        ASSERT_OK(xenstore_list_domain_ids(c, &ids, &n, NULL));
+        ASSERT_TRUE(ids_have(ids, n, 0));
+        ASSERT_TRUE(ids_have(ids, n, id));
+        ids = mfree(ids);
+        ASSERT_OK(xenstore_list_domains(c, &doms, &n_doms, NULL));
+        ASSERT_TRUE(domains_have(doms, n_doms, 0, "Domain-0"));
+        ASSERT_TRUE(domains_have(doms, n_doms, id, REAL_GUEST));
+        xs_domains_free(doms, n_doms);
+        ASSERT_OK(xenstore_get_domain_name(c, id, &name, NULL));
+        ASSERT_STREQ(name, REAL_GUEST);
+        uuid = xreal_list_field(REAL_GUEST, 7);
+        ASSERT_OK(xenstore_get_domain_uuid(c, id, &u, NULL));
+        ASSERT_STREQ(uuid_format(&u, buf), uuid);
+        ASSERT_OK(xenstore_get_vm_path(c, id, &vm, NULL));
+        ASSERT_TRUE(asprintf(&expect_vm, "/vm/%s", uuid) >= 0);
+        ASSERT_STREQ(vm, expect_vm);
+        ASSERT_OK(xenstore_get_memory_target(c, id, &kib, NULL));
+        ASSERT_EQ(kib, XREAL_GUEST_MIB * 1024u);
+        /* xenconsoled gives the PV console a pty. */
+        ASSERT_OK(xenstore_get_console_tty(c, id, &tty, NULL));
+        ASSERT_TRUE(strncmp(tty, "/dev/pts/", 9) == 0);
+        ASSERT_ERROR(xenstore_get_vnc_port(c, id, &(int) { 0 }, NULL), ENOENT);
+
+        /* A per-domain watch, fired by our memory target write; xenstore-read agrees. */
+        ASSERT_TRUE(asprintf(&target_path, "/local/domain/%d/memory/target", id) >= 0);
+        ASSERT_OK(xenstore_add_watch(c, target_path, NULL));
+        ASSERT_TRUE(real_wait_for(c, target_path, false, XREAL_EVENT_MS));
+        ASSERT_OK(xenstore_set_memory_target(rw, id, (XREAL_GUEST_MIB - 8) * 1024, NULL));
+        ASSERT_TRUE(real_wait_for(c, target_path, false, XREAL_EVENT_MS));
+        ASSERT_EQ(xreal_run(&out, "xenstore-read %s", target_path), 0);
+        (void) snprintf(buf, sizeof(buf), "%u\n", (XREAL_GUEST_MIB - 8) * 1024);
+        ASSERT_STREQ(out, buf);
+        ASSERT_OK(xenstore_remove_watch(c, target_path, NULL));
+
+        /* A shutdown request through the channel: the guest's kernel powers it off (preserved:
+         * @releaseDomain fires on the shutdown), then xl destroy fires it again and the id
+         * leaves xenstore. */
+        ASSERT_ERROR(xenstore_request_shutdown(rw, 0, "poweroff", NULL), EBUSY);
+        xreal_guest_wait_init(REAL_GUEST);
+        ASSERT_OK(xenstore_request_shutdown(rw, id, "poweroff", NULL));
+        ASSERT_TRUE(real_wait_for(c, XENSTORE_WATCH_RELEASE, false, XREAL_EVENT_MS));
+        {
+                _cleanup_free_ char *st = xreal_list_field(REAL_GUEST, 5);
+
+                ASSERT_NOT_NULL(st);
+                ASSERT_NOT_NULL(strchr(st, 's'));
+        }
+        xreal_xl("destroy %s", REAL_GUEST);
+        ASSERT_TRUE(real_wait_for(c, XENSTORE_WATCH_RELEASE, false, XREAL_EVENT_MS));
+        xreal_wait_gone(REAL_GUEST);
+        ASSERT_OK(xenstore_list_domain_ids(c, &ids, &n, NULL));
+        ASSERT_TRUE(ids_have(ids, n, 0));
+        ASSERT_FALSE(ids_have(ids, n, id));
+        ASSERT_ERROR(xenstore_get_domain_name(c, id, &name, NULL), ENOENT);
+}
+
+int main(int argc, char *argv[]) {
+        if (xreal_enabled())
+                return xreal_main(argc, argv);
+        return test_main(argc, argv);
+}
