@@ -555,10 +555,12 @@ int hcall_node_free_memory(Hcall *h, int start, int max, uint64_t *ret_bytes, in
         r = hcall_physinfo(h, &p, error);
         if (r < 0)
                 return r;
-        if (start > (int) p.max_node_id)
+        /* One cell per node that exists: Xen's max_node_id is the largest id it could ever use
+         * (MAX_NUMNODES - 1, 63 on x86), not the last node present. */
+        if (start >= (int) MAX(p.nr_nodes, 1u))
                 return hcall_errorf(error, -EINVAL, XVP_ERR_INVALID_ARG, "Start cell %d out of range (0..%u)", start,
-                                    p.max_node_id);
-        for (int node = start; node <= (int) p.max_node_id && n < max; node++) {
+                                    MAX(p.nr_nodes, 1u) - 1);
+        for (int node = start; node < (int) MAX(p.nr_nodes, 1u) && n < max; node++) {
                 uint64_t bytes = 0;
 
                 errno = 0;

@@ -428,7 +428,7 @@ static void sysctl_physinfo(XsimHost *host, struct xen_sysctl_physinfo *pi) {
         pi->nr_cpus = cpus;
         pi->max_cpu_id = cpus - 1;
         pi->nr_nodes = nodes;
-        pi->max_node_id = nodes - 1;
+        pi->max_node_id = 63;           /* as Xen 4.17 on x86: MAX_NUMNODES - 1, whatever is present */
         pi->cpu_khz = host->cpu_mhz * 1000;
         /* Every simulated host runs PV and HVM guests (it claims hvm-3.0-* in capabilities). */
         pi->capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_pv | XEN_SYSCTL_PHYSCAP_hap |
