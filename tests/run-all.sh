@@ -43,17 +43,16 @@ build "$top/build-ci-asan" --enable-sanitizers || status=1
 # The real-Xen lane (make check-xen, tests/xen-lane): Xen 4.17 and a PV dom0 under QEMU TCG, the
 # channel tests in their real-Xen mode and the xenvirtd scenario against the real hypervisor.
 # Counted from its last line "N passed, N failed"; no such line counts as one failure.
-xen_passed=0 xen_failed=0
+xen_passed=0 xen_failed=0 xen_skipped=0
 if [ "${XV_XEN_LANE:-1}" = 1 ]; then
         echo "== make check-xen (build-ci)"
         (cd "$top/build-ci" && make check-xen >check-xen.out 2>&1) || status=1
         grep -E '^(not ok|# xen lane)' "$top/build-ci/check-xen.out"
-        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$top/build-ci/check-xen.out" | tail -n 1)
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$top/build-ci/check-xen.out" | tail -n 1)
         echo "check-xen: ${line:-no summary}"
         if [ -n "$line" ]; then
-                xen_passed=${line%% passed*}
-                xen_failed=${line#*passed, }
-                xen_failed=${xen_failed%% failed*}
+                set -- $line
+                xen_passed=$1 xen_failed=$3 xen_skipped=$5
         else
                 xen_failed=1
         fi
@@ -130,7 +129,7 @@ for d in $builds; do
         s=$(find "$top/$d" -name '*.trs' -exec grep -h '^:test-result: SKIP' {} + | wc -l)
         passed=$((passed + p + x)); failed=$((failed + f)); skipped=$((skipped + s))
 done
-passed=$((passed + xen_passed)); failed=$((failed + xen_failed))
+passed=$((passed + xen_passed)); failed=$((failed + xen_failed)); skipped=$((skipped + xen_skipped))
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then
         failed=1        # distcheck or a build step failed outside the counted tests
 fi

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The suite of make check-xen, run in dom0 by the real-Xen lane: the hypercall and xenstore
-# channel tests in their real-Xen mode and the xenvirtd scenario, one after the other.
+# channel tests in their real-Xen mode, the libxl lifecycle wrappers (create, pause, memory,
+# pinning, scheduler, core dump, save/restore, shutdown, destroy) and the xenvirtd scenario, one
+# after the other.
 # XV_LANE_PARALLEL=1 runs them at the same time (each uses its own guest names and checks only its
 # own guests); on a loaded host that overloads dom0 (xenstored stalls: hung xenwatch), so it is
 # not the default. Each part's TAP goes to $XEN_LANE_OUT/PART.tap
@@ -26,6 +28,8 @@ run_part() {
         case $1 in
         test-hcall|test-xenstore-channel)
                 XV_TEST_REAL_XEN=1 part "$1" "$B/tests/unit/$1" ;;
+        test-libxl-ops-real)
+                part "$1" "$B/tests/unit/$1" ;;
         t-xenvirtd)
                 part "$1" "$S/t-xenvirtd.sh" ;;
         *)
@@ -38,7 +42,7 @@ ulimit -c unlimited 2> /dev/null
 echo "$O/core.%e.%p" > /proc/sys/kernel/core_pattern 2> /dev/null
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(test-hcall test-xenstore-channel t-xenvirtd)
+[ ${#parts[@]} -gt 0 ] || parts=(test-hcall test-xenstore-channel test-libxl-ops-real t-xenvirtd)
 failed=0
 pids=()
 for p in "${parts[@]}"; do
