@@ -11,6 +11,10 @@
 #    on top of xensim's replacement hypercall library), with a domain created from domain XML.
 # 3. xenvirtd on the same sandbox, driven by the stock virsh (read-write and read-only sockets,
 #    lifecycle events).
+# 4. xvsh, xenvirt's own client, and fault injection.
+# 5. A modern host (Xen 4.17, no XenD): the same daemon picks its libxl backend, keeps defined
+#    domains as xl.cfg files, adopts a domain started behind its back, and imports a XenD host's
+#    domains.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +47,8 @@ convert=$build/tests/xv-convert
 export XV_BUILDDIR=$build
 
 work=$(mktemp -d /tmp/xenvirt-demo.XXXXXX)
-trap '"$top/tests/sandbox" down "$work/sandbox" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap '"$top/tests/sandbox" down "$work/sandbox" >/dev/null 2>&1 || true
+      "$top/tests/sandbox" down "$work/modern" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 step "1. The domain model: the example domains in three formats"
 for example in "$shared"/seed-examples/*.xml; do
@@ -187,6 +192,36 @@ run "$XENSIM_CTL" "$XENSIM_CONTROL" stats
 
 step "Stopping the sandbox"
 run "$top/tests/sandbox" down "$work/sandbox"
+
+step "5. A modern Xen host (Xen 4.17, no XenD): the same daemon picks its libxl backend"
+run "$top/tests/sandbox" up "$work/modern" --backend auto >/dev/null
+. "$work/modern/env"
+x status
+x define "$work/pv-direct-kernel.xml"
+x autostart fc8
+step "Defined domains are xl.cfg files of xenvirtd's own (xl_config_dir), autostart a link"
+run ls -l "$work/modern/xl" "$work/modern/xl/auto"
+run cat "$work/modern/xl/fc8.cfg"
+x domxml-to-native xen-xl "$work/pv-direct-kernel.xml"
+step "A domain started behind xenvirtd's back (here: in the simulated hypervisor) is adopted"
+run "$XENSIM_CTL" "$XENSIM_CONTROL" domain create other 64 1
+sleep 1
+x list --all
+step "... and its end is seen too (the simulation cannot run libxl's destroy; the real-Xen lane does)"
+run "$XENSIM_CTL" "$XENSIM_CONTROL" domain destroy other
+sleep 1
+x list --all
+x autostart --disable fc8
+x undefine fc8
+step "Moving a XenD host to libxl: xenvirtd --import converts its domains into the xl store"
+uuid=$(cat /proc/sys/kernel/random/uuid)
+sed "s|<name>fc8</name>|<name>fc8</name><uuid>$uuid</uuid>|" "$work/pv-direct-kernel.xml" > "$work/managed.xml"
+mkdir -p "$work/xend/$uuid"
+"$convert" domain-xml xen-sxpr "$work/managed.xml" > "$work/xend/$uuid/config.sxp"
+run "$build/daemon/xenvirtd" --import --from-xend "$work/xend" --from-xm "$work/no-xm" --to "$work/imported"
+run ls "$work/imported"
+run "$top/tests/sandbox" down "$work/modern"
 echo
 echo "Demo finished: domain XML and Xen's native formats, the simulated Xen host, and xenvirtd"
-echo "serving the stock virsh and xvsh. See README for building, testing and installing."
+echo "serving the stock virsh and xvsh, on a XenD-era host and on a modern (libxl) one. See README"
+echo "for building, testing and installing."
