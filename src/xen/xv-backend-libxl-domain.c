@@ -892,10 +892,7 @@ int lx_domain_get_vcpus_flags(XvHypervisor *hv, const HvDomainRef *dom, unsigned
 int lx_domain_get_vcpus(XvHypervisor *hv, const HvDomainRef *dom, int max_info, int maplen, HvVcpuInfo **ret_info,
                         size_t *ret_n, uint8_t **ret_maps, XvError *error) {
         LibxlBackend *h = lx_of(hv);
-        _cleanup_free_ HvVcpuInfo *info = NULL;
-        _cleanup_free_ uint8_t *maps = NULL;
         _cleanup_(lx_dom_done) LxDom d = {};
-        size_t n;
         int r;
 
         if (max_info <= 0 || max_info > HCALL_VCPUS_MAX || maplen < 0 || maplen > LX_MAPLEN_MAX)
@@ -906,35 +903,7 @@ int lx_domain_get_vcpus(XvHypervisor *hv, const HvDomainRef *dom, int max_info, 
         r = require_active(&d, error);
         if (r < 0)
                 return r;
-        n = MIN((size_t) max_info, (size_t) d.info.max_vcpu_id + 1);
-        info = new0(HvVcpuInfo, n);
-        maps = new0(uint8_t, n * (size_t) maplen + 1);
-        if (!info || !maps)
-                return -ENOMEM;
-        for (size_t v = 0; v < n; v++) {
-                HcallVcpuInfo vi;
-
-                r = hcall_vcpu_info(h->hc, d.id, (unsigned) v, &vi, error);
-                if (r < 0)
-                        return r;
-                info[v] = (HvVcpuInfo) {
-                        .number = (unsigned) v,
-                        .state = !vi.online ? 0 : vi.blocked ? 2 : 1,
-                        .cpu_time_ns = vi.cpu_time_ns,
-                        .cpu = vi.online ? vi.cpu : -1,
-                };
-                if (maplen > 0) {
-                        r = hcall_vcpu_get_affinity(h->hc, d.id, (unsigned) v, maps + v * (size_t) maplen,
-                                                    (size_t) maplen, error);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        *ret_info = TAKE_PTR(info);
-        *ret_n = n;
-        if (ret_maps)
-                *ret_maps = TAKE_PTR(maps);
-        return 0;
+        return xvb_vcpus_live(h->hc, d.id, d.info.max_vcpu_id, max_info, maplen, ret_info, ret_n, ret_maps, error);
 }
 
 int lx_domain_pin_vcpu(XvHypervisor *hv, const HvDomainRef *dom, unsigned vcpu, const uint8_t *map, size_t maplen,
@@ -989,16 +958,9 @@ int lx_domain_get_vcpu_pin_info(XvHypervisor *hv, const HvDomainRef *dom, int nc
         if (live && d.id < 0)
                 return xv_error_setf(error, XVP_ERR_OPERATION_INVALID, "Domain '%s' is not running", d.name);
         if (live) {
-                n = MIN((size_t) ncpumaps, (size_t) d.info.max_vcpu_id + 1);
-                maps = new0(uint8_t, n * (size_t) maplen);
-                if (!maps)
-                        return -ENOMEM;
-                for (size_t v = 0; v < n; v++) {
-                        r = hcall_vcpu_get_affinity(h->hc, d.id, (unsigned) v, maps + v * (size_t) maplen,
-                                                    (size_t) maplen, error);
-                        if (r < 0)
-                                return r;
-                }
+                r = xvb_vcpu_affinities(h->hc, d.id, d.info.max_vcpu_id, ncpumaps, maplen, &maps, &n, error);
+                if (r < 0)
+                        return r;
         } else {
                 _cleanup_(domain_def_freep) DomainDef *def = NULL;
 
@@ -1241,7 +1203,7 @@ int lx_domain_block_stats(XvHypervisor *hv, const HvDomainRef *dom, const char *
                           XvError *error) {
         LibxlBackend *h = lx_of(hv);
         _cleanup_(lx_dom_done) LxDom d = {};
-        int devid, r;
+        int r;
 
         if (isempty(path))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Missing disk path");
@@ -1251,13 +1213,7 @@ int lx_domain_block_stats(XvHypervisor *hv, const HvDomainRef *dom, const char *
         r = require_active(&d, error);
         if (r < 0)
                 return r;
-        if (!h->xs)
-                return xv_error_setf(error, XVP_ERR_NO_XENSTORE, "xenstore is not available");
-        r = xenstore_find_disk_devid(h->xs, d.id, path, &devid, NULL);
-        if (r < 0)
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "invalid path: '%s' is not a disk of domain '%s'",
-                                     path, d.name);
-        return hoststats_block(h->host_root, d.id, devid, ret, error);
+        return xvb_block_stats(h->xs, h->host_root, d.id, d.name, path, ret, error);
 }
 
 int lx_domain_interface_stats(XvHypervisor *hv, const HvDomainRef *dom, const char *path, HvInterfaceStats *ret,
@@ -1280,20 +1236,12 @@ int lx_domain_interface_stats(XvHypervisor *hv, const HvDomainRef *dom, const ch
 /* ---- scheduler ----------------------------------------------------------------------------- */
 
 static int sched_name(LibxlBackend *h, const char **ret, XvError *error) {
-        const char *name;
-        int id, r;
+        int r;
 
         r = lx_need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_sched_id(h->hc, &id, error);
-        if (r < 0)
-                return r;
-        name = hcall_sched_name(id);
-        if (!name)
-                return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "Unknown scheduler %d", id);
-        *ret = name;
-        return 0;
+        return xvb_sched_name(h->hc, ret, error);
 }
 
 int lx_domain_get_scheduler_type(XvHypervisor *hv, const HvDomainRef *dom, char **ret, int *ret_nparams,

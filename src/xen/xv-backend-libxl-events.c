@@ -26,32 +26,14 @@
 #include <assert.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/time.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "xv-alloc.h"
 #include "xv-backend-libxl-internal.h"
 #include "xv-libxl-ops.h"
 #include "xv-log.h"
-
-static void snaps_free(LxSnap *l, size_t n) {
-        for (size_t i = 0; l && i < n; i++)
-                free(l[i].name);
-        free(l);
-}
-
-static int epoll_add(LibxlBackend *h, int fd) {
-        struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-        if (h->epoll_fd < 0 || fd < 0)
-                return 0;
-        if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
 
 /* The current hypervisor list; domains not named in xenstore yet are left out, so that they
  * count as new at the next look. */
@@ -77,54 +59,34 @@ static int take_snapshot(LibxlBackend *h, LxSnap **ret, size_t *ret_n) {
 
                 r = lx_name_of(h, l[i].domid, &l[i].uuid, &name, NULL);
                 if (r == -ENOMEM) {
-                        snaps_free(s, k);
+                        xvb_snaps_free(s, k);
                         return r;
                 }
                 if (!name)
                         continue;
-                s[k++] = (LxSnap) {
-                        .domid = l[i].domid,
-                        .uuid = l[i].uuid,
-                        .name = name,
-                        .state = l[i].state,
-                        .shutdown = l[i].shutdown,
-                        .shutdown_code = l[i].shutdown_code,
-                        .cpu_time_ns = l[i].cpu_time_ns,
-                };
+                s[k++] = xvb_snap_of(&l[i], name);
         }
+        /* Xen lists by domid already; sorting makes sure of it for xvb_snap_find(). */
+        xvb_snaps_sort(s, k);
         *ret = s;
         *ret_n = k;
         return 0;
 }
 
 int lx_events_init(LibxlBackend *h, XvError *error) {
-        struct itimerspec its = {
-                .it_interval = { .tv_sec = LX_POLL_USEC / 1000000, .tv_nsec = (LX_POLL_USEC % 1000000) * 1000 },
-                .it_value = { .tv_sec = LX_POLL_USEC / 1000000, .tv_nsec = (LX_POLL_USEC % 1000000) * 1000 },
-        };
         int r;
 
-        h->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (h->epoll_fd < 0)
-                return xv_error_set_errnof(error, -errno, "Cannot create the event poll set");
-        h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (h->wake_fd < 0)
-                return xv_error_set_errnof(error, -errno, "Cannot create the wake-up eventfd");
+        r = xvb_events_fds_open(&h->epoll_fd, &h->wake_fd, &h->timer_fd, LX_POLL_USEC, error);
+        if (r < 0)
+                return r;
         h->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (h->stop_fd < 0)
                 return xv_error_set_errnof(error, -errno, "Cannot create the stop eventfd");
-        h->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-        if (h->timer_fd < 0)
-                return xv_error_set_errnof(error, -errno, "Cannot create the poll timer");
-        if (timerfd_settime(h->timer_fd, 0, &its, NULL) < 0)
-                return xv_error_set_errnof(error, -errno, "Cannot arm the poll timer");
-        r = epoll_add(h, h->wake_fd);
-        if (r >= 0)
-                r = epoll_add(h, h->timer_fd);
-        if (r >= 0 && h->xs)
-                r = epoll_add(h, xenstore_event_fd(h->xs));
-        if (r < 0)
-                return xv_error_set_errnof(error, r, "Cannot build the event poll set");
+        if (h->xs) {
+                r = xvb_epoll_add(h->epoll_fd, xenstore_event_fd(h->xs));
+                if (r < 0)
+                        return xv_error_set_errnof(error, r, "Cannot build the event poll set");
+        }
 
         r = take_snapshot(h, &h->snap, &h->n_snap);
         if (r == -ENOMEM)
@@ -138,7 +100,7 @@ void lx_events_done(LibxlBackend *h) {
         h->wake_fd = safe_close(h->wake_fd);
         h->timer_fd = safe_close(h->timer_fd);
         h->stop_fd = safe_close(h->stop_fd);
-        snaps_free(h->snap, h->n_snap);
+        xvb_snaps_free(h->snap, h->n_snap);
         h->snap = NULL;
         h->n_snap = 0;
 }
@@ -157,134 +119,67 @@ int lx_event_fd(XvHypervisor *hv) {
         return lx_of(hv)->epoll_fd;
 }
 
-static void signal_loop(LibxlBackend *h) {
-        uint64_t one = 1;
-
-        if (h->wake_fd >= 0)
-                (void) !write(h->wake_fd, &one, sizeof(one));
-}
-
 void lx_queue_event(LibxlBackend *h, const char *name, const XvUuid *uuid, int id, int event, int detail) {
-        char *n = strdup(name);
+        int r = xvb_queue_push(&h->track_lock, &h->queue, &h->n_queue, LX_EVENTS_MAX, name, uuid, id, event, detail);
 
-        if (!n)
-                return;
-        pthread_mutex_lock(&h->track_lock);
-        if (h->n_queue < LX_EVENTS_MAX) {
-                HvEvent *q = reallocarray(h->queue, h->n_queue + 1, sizeof(HvEvent));
-
-                if (q) {
-                        h->queue = q;
-                        h->queue[h->n_queue++] = (HvEvent) {
-                                .ref = { .name = TAKE_PTR(n), .uuid = *uuid, .id = id },
-                                .event = event,
-                                .detail = detail,
-                        };
-                }
-        } else
+        if (r == -ENOBUFS)
                 log_warning("libxl backend: event queue full (%u), dropping an event of '%s'", LX_EVENTS_MAX, name);
-        pthread_mutex_unlock(&h->track_lock);
-        free(n);
-        signal_loop(h);
+        else if (r == -ENOMEM)
+                return;
+        xvb_signal(h->wake_fd);
 }
 
-typedef struct EventList {
-        HvEvent *l;
-        size_t n, allocated;
-} EventList;
-
-static void event_list_done(EventList *e) {
-        for (size_t i = 0; i < e->n; i++)
-                hv_domain_ref_done(&e->l[i].ref);
-        free(e->l);
-        *e = (EventList) {};
-}
+typedef XvbEventList EventList;
 
 static int emit(EventList *e, const char *name, const XvUuid *uuid, int id, int event, int detail) {
-        char *n;
-
-        if (e->n >= LX_EVENTS_MAX)
-                return 0;
-        n = strdup(name);
-        if (!n)
-                return -ENOMEM;
-        if (GREEDY_REALLOC(e->l, e->allocated, e->n + 1) < 0) {
-                free(n);
-                return -ENOMEM;
-        }
-        e->l[e->n++] = (HvEvent) { .ref = { .name = n, .uuid = *uuid, .id = id }, .event = event, .detail = detail };
-        return 0;
+        return xvb_emit(e, LX_EVENTS_MAX, name, uuid, id, event, detail);
 }
 
-static const LxSnap *snap_find(const LxSnap *l, size_t n, int domid, const XvUuid *uuid) {
-        for (size_t i = 0; i < n; i++)
-                if (l[i].domid == domid && uuid_equal(&l[i].uuid, uuid))
-                        return &l[i];
-        return NULL;
+static XvbTrack track_get(void *backend, const XvUuid *uuid) {
+        switch (lx_track_get(backend, uuid)) {
+        case LX_SAVED:
+                return XVB_TRACK_SAVED;
+        case LX_CRASHED:
+                return XVB_TRACK_CRASHED;
+        case LX_SHUTDOWN:
+                return XVB_TRACK_SHUTDOWN;
+        case LX_DESTROYED:
+                return XVB_TRACK_DESTROYED;
+        default:
+                return XVB_TRACK_OTHER;
+        }
+}
+
+static void track_set(void *backend, const XvUuid *uuid, XvbTrack t) {
+        switch (t) {
+        case XVB_TRACK_CRASHED:
+                lx_track(backend, uuid, LX_CRASHED);
+                break;
+        case XVB_TRACK_SHUTDOWN:
+                lx_track(backend, uuid, LX_SHUTDOWN);
+                break;
+        case XVB_TRACK_DESTROYED:
+                lx_track(backend, uuid, LX_DESTROYED);
+                break;
+        default:
+                break;
+        }
+}
+
+static XvbTracker tracker_of(LibxlBackend *h) {
+        return (XvbTracker) { .backend = h, .get = track_get, .set = track_set, .max_events = LX_EVENTS_MAX };
 }
 
 static int emit_shutdown(LibxlBackend *h, EventList *e, const LxSnap *s) {
-        switch (s->shutdown_code) {
-        case HCALL_SHUTDOWN_CRASH:
-        case HCALL_SHUTDOWN_WATCHDOG:
-                lx_track(h, &s->uuid, LX_CRASHED);
-                return emit(e, s->name, &s->uuid, s->domid, XVP_DOMAIN_EVENT_CRASHED, XVP_DOMAIN_EVENT_CRASHED_PANICKED);
-        case HCALL_SHUTDOWN_SUSPEND:
-                /* Part of a save: the STOPPED event that follows says so. */
-                return 0;
-        default:
-                if (lx_track_get(h, &s->uuid) != LX_SHUTDOWN)
-                        lx_track(h, &s->uuid, LX_SHUTDOWN);
-                return emit(e, s->name, &s->uuid, s->domid, XVP_DOMAIN_EVENT_SHUTDOWN, XVP_DOMAIN_EVENT_SHUTDOWN_FINISHED);
-        }
+        XvbTracker t = tracker_of(h);
+
+        return xvb_emit_shutdown(&t, e, s);
 }
 
 static int emit_gone(LibxlBackend *h, EventList *e, const LxSnap *p) {
-        LxAction a = lx_track_get(h, &p->uuid);
-        int detail;
+        XvbTracker t = tracker_of(h);
 
-        if (p->shutdown)
-                detail = p->shutdown_code == HCALL_SHUTDOWN_CRASH || p->shutdown_code == HCALL_SHUTDOWN_WATCHDOG ?
-                        XVP_DOMAIN_EVENT_STOPPED_CRASHED :
-                        p->shutdown_code == HCALL_SHUTDOWN_SUSPEND ? XVP_DOMAIN_EVENT_STOPPED_SAVED :
-                        XVP_DOMAIN_EVENT_STOPPED_SHUTDOWN;
-        else
-                switch (a) {
-                case LX_SAVED:
-                        detail = XVP_DOMAIN_EVENT_STOPPED_SAVED;
-                        break;
-                case LX_CRASHED:
-                        detail = XVP_DOMAIN_EVENT_STOPPED_CRASHED;
-                        break;
-                case LX_SHUTDOWN: {
-                        /* The shutdown state was too short to be seen: report it now. */
-                        int r = emit(e, p->name, &p->uuid, p->domid, XVP_DOMAIN_EVENT_SHUTDOWN,
-                                     XVP_DOMAIN_EVENT_SHUTDOWN_FINISHED);
-                        if (r < 0)
-                                return r;
-                        detail = XVP_DOMAIN_EVENT_STOPPED_SHUTDOWN;
-                        break;
-                }
-                default:
-                        /* Vanished without shutting down: destroyed (by us or by another tool). */
-                        detail = XVP_DOMAIN_EVENT_STOPPED_DESTROYED;
-                        break;
-                }
-
-        switch (detail) {
-        case XVP_DOMAIN_EVENT_STOPPED_CRASHED:
-                lx_track(h, &p->uuid, LX_CRASHED);
-                break;
-        case XVP_DOMAIN_EVENT_STOPPED_SHUTDOWN:
-                lx_track(h, &p->uuid, LX_SHUTDOWN);
-                break;
-        case XVP_DOMAIN_EVENT_STOPPED_DESTROYED:
-                lx_track(h, &p->uuid, LX_DESTROYED);
-                break;
-        default:
-                break;
-        }
-        return emit(e, p->name, &p->uuid, -1, XVP_DOMAIN_EVENT_STOPPED, detail);
+        return xvb_emit_gone(&t, e, p);
 }
 
 /* A paused domain libxl is still building: xenvirtd is starting or restoring it, or it has never
@@ -298,11 +193,12 @@ static bool paused_by_libxl(LxAction a) {
         return a == LX_SAVED || a == LX_DESTROYED;
 }
 
-static int diff(LibxlBackend *h, const LxSnap *old, size_t n_old, LxSnap *now, size_t n_now, EventList *e) {
+static int diff(void *backend, const LxSnap *old, size_t n_old, LxSnap *now, size_t n_now, EventList *e) {
+        LibxlBackend *h = backend;
         int r;
 
         for (size_t i = 0; i < n_old; i++)
-                if (!snap_find(now, n_now, old[i].domid, &old[i].uuid)) {
+                if (!xvb_snap_find(now, n_now, old[i].domid, &old[i].uuid)) {
                         r = emit_gone(h, e, &old[i]);
                         if (r < 0)
                                 return r;
@@ -310,7 +206,7 @@ static int diff(LibxlBackend *h, const LxSnap *old, size_t n_old, LxSnap *now, s
 
         for (size_t i = 0; i < n_now; i++) {
                 LxSnap *n = &now[i];
-                const LxSnap *p = snap_find(old, n_old, n->domid, &n->uuid);
+                const LxSnap *p = xvb_snap_find(old, n_old, n->domid, &n->uuid);
 
                 if (!p) {
                         LxAction a = lx_track_get(h, &n->uuid);
@@ -366,17 +262,15 @@ static int diff(LibxlBackend *h, const LxSnap *old, size_t n_old, LxSnap *now, s
         return 0;
 }
 
-static int collect(LibxlBackend *h, EventList *e) {
+static int collect(void *backend, EventList *e) {
+        LibxlBackend *h = backend;
         _cleanup_strv_free_ char **paths = NULL;
         LxSnap *now = NULL;
         size_t n_now = 0;
-        uint64_t v;
         int r;
 
-        while (read(h->wake_fd, &v, sizeof(v)) > 0)
-                ;
-        while (read(h->timer_fd, &v, sizeof(v)) > 0)
-                ;
+        xvb_drain(h->wake_fd);
+        xvb_drain(h->timer_fd);
         if (h->xs) {
                 bool resync = false;
 
@@ -392,89 +286,36 @@ static int collect(LibxlBackend *h, EventList *e) {
                 return r;
         if (r < 0)
                 return 0;       /* hypercalls failing: keep the old snapshot, look again later */
-        if (h->snap_valid) {
-                r = diff(h, h->snap, h->n_snap, now, n_now, e);
-                if (r < 0) {
-                        snaps_free(now, n_now);
-                        return r;
-                }
-        }
-        snaps_free(h->snap, h->n_snap);
-        h->snap = now;
-        h->n_snap = n_now;
-        h->snap_valid = true;
-        return 0;
-}
-
-/* Moves the queue (events of operations and of earlier looks) to the front of @e. */
-static int take_queue(LibxlBackend *h, EventList *e) {
-        EventList q = {};
-
-        pthread_mutex_lock(&h->track_lock);
-        q = (EventList) { .l = h->queue, .n = h->n_queue, .allocated = h->n_queue };
-        h->queue = NULL;
-        h->n_queue = 0;
-        pthread_mutex_unlock(&h->track_lock);
-
-        if (q.n == 0)
-                return 0;
-        if (GREEDY_REALLOC(q.l, q.allocated, q.n + e->n) < 0) {
-                event_list_done(&q);
-                return -ENOMEM;
-        }
-        if (e->n > 0)
-                memcpy(q.l + q.n, e->l, e->n * sizeof(HvEvent));
-        q.n += e->n;
-        free(e->l);
-        *e = q;
-        return 0;
+        return xvb_snap_advance(h, diff, &h->snap, &h->n_snap, &h->snap_valid, now, n_now, e);
 }
 
 /* After an operation: look at the hypervisor now (so that a state the operation passed through
  * is still reported), queue what changed, wake the loop to deliver. */
+static XvbEventSource source_of(LibxlBackend *h) {
+        return (XvbEventSource) {
+                .backend = h,
+                .collect = collect,
+                .event_lock = &h->event_lock,
+                .queue_lock = &h->track_lock,
+                .queue = &h->queue,
+                .n_queue = &h->n_queue,
+                .queue_max = LX_EVENTS_MAX,
+                .wake_fd = h->wake_fd,
+                .callback = &h->callback,
+                .userdata = &h->userdata,
+        };
+}
+
 void lx_wake(LibxlBackend *h) {
-        _cleanup_(event_list_done) EventList e = {};
+        XvbEventSource s = source_of(h);
 
-        pthread_mutex_lock(&h->event_lock);
-        if (collect(h, &e) >= 0 && e.n > 0) {
-                pthread_mutex_lock(&h->track_lock);
-                if (h->n_queue + e.n <= LX_EVENTS_MAX) {
-                        HvEvent *q = reallocarray(h->queue, h->n_queue + e.n, sizeof(HvEvent));
-
-                        if (q) {
-                                memcpy(q + h->n_queue, e.l, e.n * sizeof(HvEvent));
-                                h->queue = q;
-                                h->n_queue += e.n;
-                                e.n = 0;
-                        }
-                }
-                pthread_mutex_unlock(&h->track_lock);
-        }
-        pthread_mutex_unlock(&h->event_lock);
-        signal_loop(h);
+        xvb_wake(&s);
 }
 
 int lx_process_events(XvHypervisor *hv) {
-        LibxlBackend *h = lx_of(hv);
-        _cleanup_(event_list_done) EventList e = {};
-        HvEventCallback cb;
-        void *userdata;
-        int r;
+        XvbEventSource s = source_of(lx_of(hv));
 
-        pthread_mutex_lock(&h->event_lock);
-        r = collect(h, &e);
-        if (r >= 0)
-                r = take_queue(h, &e);
-        cb = h->callback;
-        userdata = h->userdata;
-        pthread_mutex_unlock(&h->event_lock);
-        if (r < 0)
-                return r;
-
-        /* Delivered without any backend lock held: the callback may call back into the backend. */
-        for (size_t i = 0; cb && i < e.n; i++)
-                cb(hv, &e.l[i], userdata);
-        return (int) MIN(e.n, (size_t) INT32_MAX);
+        return xvb_process_events(hv, &s);
 }
 
 /* ---- domains xenvirtd owns: death watches -------------------------------------------------------- */

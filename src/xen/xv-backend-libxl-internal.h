@@ -25,6 +25,7 @@
 #include <libxl.h>
 
 #include "xv-backend.h"
+#include "xv-backend-common.h"
 #include "xv-hcall.h"
 #include "xv-xenstore.h"
 #include "xv-xl-store.h"
@@ -69,15 +70,7 @@ typedef struct LxOwned {
         libxl_evgen_domain_death *deathw;
 } LxOwned;
 
-typedef struct LxSnap {
-        int domid;
-        XvUuid uuid;
-        char *name;
-        int state;
-        bool shutdown;
-        unsigned shutdown_code;
-        uint64_t cpu_time_ns;
-} LxSnap;
+typedef XvbSnap LxSnap;
 
 typedef struct LibxlBackend {
         XvHypervisor base;              /* .ops = &hv_backend_libxl */

@@ -29,8 +29,6 @@
 #include "xv-log.h"
 #include "xv-parse-util.h"
 
-#define LX_CPUINFO_PATH "/proc/cpuinfo"
-#define LX_XEN_CAPS_PATH "/sys/hypervisor/properties/capabilities"
 #define LX_SAVE_DIR_DEFAULT "/var/lib/xenvirt/save"
 
 static void mutex_unlockp(pthread_mutex_t **m) {
@@ -622,83 +620,40 @@ static const char *lx_get_type(XvHypervisor *hv) {
 
 static int lx_get_version(XvHypervisor *hv, uint64_t *ret, XvError *error) {
         LibxlBackend *h = lx_of(hv);
-        HcallVersion v;
         int r;
 
         r = lx_need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_version(h->hc, &v, error);
-        if (r < 0)
-                return r;
-        *ret = (uint64_t) v.major * 1000000 + (uint64_t) v.minor * 1000 + v.micro;
-        return 0;
+        return xvb_get_version(h->hc, ret, error);
 }
 
 static int lx_get_hostname(XvHypervisor *hv, char **ret, XvError *error) {
-        char buf[HOST_NAME_MAX + 1] = {};
-        char *s;
-
-        if (gethostname(buf, sizeof(buf) - 1) < 0)
-                return xv_error_set_errnof(error, -errno, "Cannot get the host name");
-        s = strdup(buf);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
+        return xvb_get_hostname(ret, error);
 }
 
 static int lx_get_max_vcpus(XvHypervisor *hv, const char *type, int *ret, XvError *error) {
-        if (type && strcasecmp(type, "xen") != 0)
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unknown hypervisor type '%s'", type);
-        *ret = LX_MAX_VCPUS;
-        return 0;
+        return xvb_get_max_vcpus(type, LX_MAX_VCPUS, ret, error);
 }
 
 static int lx_node_get_info(XvHypervisor *hv, HvNodeInfo *ret, XvError *error) {
         LibxlBackend *h = lx_of(hv);
-        HcallPhysinfo p;
-        struct utsname u;
         int r;
 
         r = lx_need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_physinfo(h->hc, &p, error);
-        if (r < 0)
-                return r;
-        *ret = (HvNodeInfo) {
-                .memory_kib = p.total_kib,
-                .cpus = p.nr_cpus,
-                .mhz = p.cpu_khz / 1000,
-                .nodes = p.nr_nodes ?: 1,
-                .sockets = p.sockets_per_node ?: 1,
-                .cores = p.cores_per_socket ?: 1,
-                .threads = p.threads_per_core ?: 1,
-        };
-        /* libvirt's rule: a topology that does not multiply out is reported as one node. */
-        if (ret->nodes * ret->sockets * ret->cores * ret->threads != ret->cpus) {
-                ret->nodes = 1;
-                ret->sockets = ret->cpus / (ret->cores * ret->threads) ?: 1;
-        }
-        if (uname(&u) >= 0)
-                (void) snprintf(ret->model, sizeof(ret->model), "%.31s", u.machine);
-        return 0;
+        return xvb_node_get_info(h->hc, ret, error);
 }
 
 static int lx_node_get_free_memory(XvHypervisor *hv, uint64_t *ret_bytes, XvError *error) {
         LibxlBackend *h = lx_of(hv);
-        HcallPhysinfo p;
         int r;
 
         r = lx_need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_physinfo(h->hc, &p, error);
-        if (r < 0)
-                return r;
-        *ret_bytes = p.free_kib * 1024;
-        return 0;
+        return xvb_node_get_free_memory(h->hc, ret_bytes, error);
 }
 
 static int lx_node_get_cells_free_memory(XvHypervisor *hv, int start_cell, int max_cells, uint64_t *ret_bytes,
@@ -709,45 +664,18 @@ static int lx_node_get_cells_free_memory(XvHypervisor *hv, int start_cell, int m
         r = lx_need_hc(h, error);
         if (r < 0)
                 return r;
-        if (start_cell < 0 || max_cells <= 0 || max_cells > HCALL_NODES_MAX)
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Invalid NUMA cell range %d+%d", start_cell,
-                                     max_cells);
-        return hcall_node_free_memory(h->hc, start_cell, max_cells, ret_bytes, ret_n, error);
+        return xvb_node_get_cells_free_memory(h->hc, start_cell, max_cells, ret_bytes, ret_n, error);
 }
 
 static int lx_node_get_cpu_map(XvHypervisor *hv, uint8_t **ret_map, size_t *ret_len, unsigned *ret_online,
                                int *ret_cpus, XvError *error) {
         LibxlBackend *h = lx_of(hv);
-        _cleanup_free_ uint8_t *map = NULL;
-        HcallPhysinfo p;
-        unsigned cpus;
-        size_t len;
         int r;
 
         r = lx_need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_physinfo(h->hc, &p, error);
-        if (r < 0)
-                return r;
-        cpus = MAX(p.max_cpu_id + 1, p.nr_cpus);
-        if (cpus > CAPABILITIES_CPUS_MAX)
-                return xv_error_setf(error, XVP_ERR_INTERNAL, "Too many host CPUs (%u)", cpus);
-        len = (cpus + 7) / 8;
-        map = new0(uint8_t, len);
-        if (!map)
-                return -ENOMEM;
-        for (unsigned i = 0; i < p.nr_cpus && i < cpus; i++)
-                map[i / 8] |= 1u << (i % 8);
-        if (ret_map)
-                *ret_map = TAKE_PTR(map);
-        if (ret_len)
-                *ret_len = len;
-        if (ret_online)
-                *ret_online = p.nr_cpus;
-        if (ret_cpus)
-                *ret_cpus = (int) cpus;
-        return 0;
+        return xvb_node_get_cpu_map(h->hc, ret_map, ret_len, ret_online, ret_cpus, error);
 }
 
 typedef struct CpuTopology {
@@ -792,38 +720,12 @@ static int add_numa_cells(LibxlBackend *h, Capabilities *caps) {
 
 static int build_capabilities(LibxlBackend *h, char **ret, XvError *error) {
         _cleanup_(capabilities_freep) Capabilities *caps = NULL;
-        _cleanup_free_ char *cpuinfo = NULL, *xen_caps = NULL, *path = NULL;
-        HcallVersion v = {};
-        struct utsname u;
         int r;
 
         r = lx_need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_version(h->hc, &v, error);
-        if (r < 0)
-                return r;
-        if (asprintf(&path, "%s" LX_CPUINFO_PATH, h->host_root) < 0)
-                return -ENOMEM;
-        r = read_full_file(path, CAPABILITIES_CPUINFO_SIZE_MAX, &cpuinfo, NULL);
-        if (r < 0)
-                log_debug_errno(r, "Cannot read %s, ignoring: %m", path);
-        path = mfree(path);
-        if (asprintf(&path, "%s" LX_XEN_CAPS_PATH, h->host_root) < 0)
-                return -ENOMEM;
-        r = read_full_file(path, CAPABILITIES_XEN_CAPS_SIZE_MAX, &xen_caps, NULL);
-        if (r < 0) {
-                xen_caps = strdup(v.capabilities);
-                if (!xen_caps)
-                        return -ENOMEM;
-        }
-        xen_caps[strcspn(xen_caps, "\n")] = 0;
-        if (uname(&u) < 0)
-                return xv_error_set_errnof(error, -errno, "uname() failed");
-        r = capabilities_new(u.machine, CAPABILITIES_DIALECT_CURRENT, &caps, error);
-        if (r < 0)
-                return r;
-        r = capabilities_add_xen_guests(caps, cpuinfo, xen_caps, v.major, v.minor, error);
+        r = xvb_capabilities_base(h->hc, h->host_root, &caps, error);
         if (r < 0)
                 return r;
         r = add_numa_cells(h, caps);
@@ -869,55 +771,30 @@ static int lx_get_capabilities(XvHypervisor *hv, char **ret_xml, XvError *error)
 
 static int lx_list_domain_ids(XvHypervisor *hv, int **ret, size_t *ret_n, XvError *error) {
         LibxlBackend *h = lx_of(hv);
-        _cleanup_free_ HcallDomainInfo *l = NULL;
-        int *ids;
-        size_t n = 0;
         int r;
 
         r = lx_need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_list_domains(h->hc, &l, &n, error);
-        if (r < 0)
-                return r;
-        ids = new0(int, n ?: 1);
-        if (!ids)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                ids[i] = l[i].domid;
-        *ret = ids;
-        *ret_n = n;
-        return 0;
+        return xvb_list_domain_ids(h->hc, ret, ret_n, error);
 }
 
 /* Names of the running domains, from one hypercall list + the name cache. */
+static int names_of(void *backend, const HcallDomainInfo *l, size_t n, char **names) {
+        for (size_t i = 0; i < n; i++)
+                if (lx_name_of(backend, l[i].domid, &l[i].uuid, &names[i], NULL) == -ENOMEM)
+                        return -ENOMEM;
+        return 0;
+}
+
 static int running_names(LibxlBackend *h, HcallDomainInfo **ret_info, char ***ret_names, size_t *ret_n,
                          XvError *error) {
-        _cleanup_free_ HcallDomainInfo *l = NULL;
-        _cleanup_strv_free_ char **names = NULL;
-        size_t n = 0;
         int r;
 
         r = lx_need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_list_domains(h->hc, &l, &n, error);
-        if (r < 0)
-                return r;
-        names = new0(char *, n + 1);
-        if (!names)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                r = lx_name_of(h, l[i].domid, &l[i].uuid, &names[i], NULL);
-                if (r == -ENOMEM)
-                        return r;
-                if (!names[i] && asprintf(&names[i], "Domain-%d", l[i].domid) < 0)
-                        return -ENOMEM;
-        }
-        *ret_info = TAKE_PTR(l);
-        *ret_names = TAKE_PTR(names);
-        *ret_n = n;
-        return 0;
+        return xvb_running_names(h->hc, names_of, h, ret_info, ret_names, ret_n, error);
 }
 
 static bool uuid_running(const HcallDomainInfo *info, size_t n, const XvUuid *uuid) {
@@ -1089,74 +966,6 @@ static int lx_domain_is_persistent(XvHypervisor *hv, const HvDomainRef *dom, boo
 
 /* ---- list all ------------------------------------------------------------------------------- */
 
-#define LIST_ACTIVE             XVP_CONNECT_LIST_DOMAINS_ACTIVE
-#define LIST_INACTIVE           XVP_CONNECT_LIST_DOMAINS_INACTIVE
-#define LIST_PERSISTENT         XVP_CONNECT_LIST_DOMAINS_PERSISTENT
-#define LIST_TRANSIENT          XVP_CONNECT_LIST_DOMAINS_TRANSIENT
-#define LIST_RUNNING            XVP_CONNECT_LIST_DOMAINS_RUNNING
-#define LIST_PAUSED             XVP_CONNECT_LIST_DOMAINS_PAUSED
-#define LIST_SHUTOFF            XVP_CONNECT_LIST_DOMAINS_SHUTOFF
-#define LIST_OTHER              XVP_CONNECT_LIST_DOMAINS_OTHER
-#define LIST_MANAGEDSAVE        XVP_CONNECT_LIST_DOMAINS_MANAGEDSAVE
-#define LIST_NO_MANAGEDSAVE     XVP_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE
-#define LIST_AUTOSTART          XVP_CONNECT_LIST_DOMAINS_AUTOSTART
-#define LIST_NO_AUTOSTART       XVP_CONNECT_LIST_DOMAINS_NO_AUTOSTART
-#define LIST_ALL_FLAGS          0x3fffu
-
-static bool summary_matches(const HvDomainSummary *s, unsigned flags) {
-        bool active = s->ref.id >= 0;
-        int st = s->info.state;
-
-        if ((flags & (LIST_ACTIVE | LIST_INACTIVE)) &&
-            !((flags & LIST_ACTIVE && active) || (flags & LIST_INACTIVE && !active)))
-                return false;
-        if ((flags & (LIST_PERSISTENT | LIST_TRANSIENT)) &&
-            !((flags & LIST_PERSISTENT && s->persistent) || (flags & LIST_TRANSIENT && !s->persistent)))
-                return false;
-        if (flags & (LIST_RUNNING | LIST_PAUSED | LIST_SHUTOFF | LIST_OTHER)) {
-                bool running = st == XVP_DOMAIN_RUNNING || st == XVP_DOMAIN_BLOCKED;
-                bool paused = st == XVP_DOMAIN_PAUSED;
-                bool shutoff = st == XVP_DOMAIN_SHUTOFF;
-                bool other = !running && !paused && !shutoff;
-
-                if (!((flags & LIST_RUNNING && running) || (flags & LIST_PAUSED && paused) ||
-                      (flags & LIST_SHUTOFF && shutoff) || (flags & LIST_OTHER && other)))
-                        return false;
-        }
-        if ((flags & (LIST_MANAGEDSAVE | LIST_NO_MANAGEDSAVE)) &&
-            !((flags & LIST_MANAGEDSAVE && s->has_managed_save) ||
-              (flags & LIST_NO_MANAGEDSAVE && !s->has_managed_save)))
-                return false;
-        if ((flags & (LIST_AUTOSTART | LIST_NO_AUTOSTART)) &&
-            !((flags & LIST_AUTOSTART && s->autostart) || (flags & LIST_NO_AUTOSTART && !s->autostart)))
-                return false;
-        return true;
-}
-
-typedef struct ListCtx {
-        HvDomainSummary *l;
-        size_t n, allocated;
-        unsigned flags;
-} ListCtx;
-
-static void list_ctx_done(ListCtx *c) {
-        hv_domain_summaries_free(c->l, c->n);
-        *c = (ListCtx) {};
-}
-
-static int list_add(ListCtx *c, HvDomainSummary *s) {
-        if (!summary_matches(s, c->flags)) {
-                hv_domain_ref_done(&s->ref);
-                return 0;
-        }
-        if (GREEDY_REALLOC(c->l, c->allocated, c->n + 1) < 0) {
-                hv_domain_ref_done(&s->ref);
-                return -ENOMEM;
-        }
-        c->l[c->n++] = *s;
-        return 0;
-}
-
 typedef struct StoreList {
         XlStoreEntry *l;
         size_t n;
@@ -1173,7 +982,7 @@ static int lx_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary
         _cleanup_free_ HcallDomainInfo *info = NULL;
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_(store_list_done) StoreList st = {};
-        _cleanup_(list_ctx_done) ListCtx c = { .flags = flags };
+        _cleanup_(xvb_summary_list_done) XvbSummaryList c = { .flags = flags };
         size_t n_running = 0;
         int r;
 
@@ -1200,7 +1009,7 @@ static int lx_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary
                                 s.autostart = st.l[j].autostart;
                                 break;
                         }
-                r = list_add(&c, &s);
+                r = xvb_summary_list_add(&c, &s);
                 if (r < 0)
                         return r;
         }
@@ -1222,7 +1031,7 @@ static int lx_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary
                         (void) xl_store_load_by_name(h->store, st.l[j].name, &def, NULL);
                         info_from_def(h, def, &st.l[j].uuid, st.l[j].name, &s.info);
                 }
-                r = list_add(&c, &s);
+                r = xvb_summary_list_add(&c, &s);
                 if (r < 0)
                         return r;
         }

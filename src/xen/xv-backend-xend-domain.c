@@ -185,6 +185,7 @@ int xendbe_domain_define(XvHypervisor *hv, const DomainDef *def, HvDomainRef *re
                 return r;
         if (strchr(def->name, '\n'))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Domain name must not contain a newline");
+        BACKEND_CHANGES_DOMAIN(def->name, def->has_uuid ? &def->uuid : NULL);
         r = backend_xend(h, &cfg, error);
         if (r < 0)
                 return r;
@@ -273,6 +274,7 @@ int xendbe_domain_undefine(XvHypervisor *hv, const HvDomainRef *dom, unsigned fl
         r = resolve_for_xend(h, dom, &d, &cfg, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = refuse_dom0(&d, "undefine", error);
         if (r < 0)
                 return r;
@@ -390,6 +392,7 @@ int xendbe_domain_create_xml(XvHypervisor *hv, const DomainDef *def, unsigned fl
         r = domain_def_validate(def, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(def->name, def->has_uuid ? &def->uuid : NULL);
         r = backend_xend(h, &cfg, error);
         if (r < 0)
                 return r;
@@ -411,6 +414,7 @@ int xendbe_domain_create(XvHypervisor *hv, const HvDomainRef *dom, unsigned flag
         r = resolve_for_xend(h, dom, &d, &cfg, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = require_inactive(&d, error);
         if (r < 0)
                 return r;
@@ -474,6 +478,7 @@ static int simple_op(XendBackend *h, const HvDomainRef *dom, SimpleOp op, XvErro
         r = resolve_for_xend(h, dom, &d, NULL, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = refuse_dom0(&d, verbs[op], error);
         if (r < 0)
                 return r;
@@ -565,6 +570,7 @@ static int save_to(XendBackend *h, const HvDomainRef *dom, const char *path, XvE
         r = resolve_for_xend(h, dom, &d, NULL, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = refuse_dom0(&d, "save", error);
         if (r < 0)
                 return r;
@@ -627,6 +633,7 @@ int xendbe_domain_managed_save(XvHypervisor *hv, const HvDomainRef *dom, unsigne
         r = backend_resolve(h, dom, &d, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = backend_managed_save_path(h, d.name, &path);
         if (r < 0)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Domain name '%s' cannot name a file", d.name);
@@ -661,6 +668,7 @@ int xendbe_domain_managed_save_remove(XvHypervisor *hv, const HvDomainRef *dom, 
         r = backend_resolve(h, dom, &d, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = backend_managed_save_path(h, d.name, &path);
         if (r < 0)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Domain name '%s' cannot name a file", d.name);
@@ -685,6 +693,7 @@ int xendbe_domain_core_dump(XvHypervisor *hv, const HvDomainRef *dom, const char
         r = resolve_for_xend(h, dom, &d, NULL, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = refuse_dom0(&d, "dump", error);
         if (r < 0)
                 return r;
@@ -802,6 +811,7 @@ int xendbe_domain_set_memory(XvHypervisor *hv, const HvDomainRef *dom, uint64_t 
         r = resolve_for_xend(h, dom, &d, &cfg, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = affect(&d, flags, cfg, &live, &config, error);
         if (r < 0)
                 return r;
@@ -873,6 +883,7 @@ int xendbe_domain_set_vcpus(XvHypervisor *hv, const HvDomainRef *dom, unsigned n
         r = resolve_for_xend(h, dom, &d, &cfg, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = affect(&d, flags, cfg, &live, &config, error);
         if (r < 0)
                 return r;
@@ -948,32 +959,10 @@ int xendbe_domain_get_vcpus(XvHypervisor *hv, const HvDomainRef *dom, int max_in
         if (r < 0)
                 return r;
 
-        if (d.id >= 0) {
-                n = MIN((size_t) max_info, (size_t) d.info.max_vcpu_id + 1);
-                info = new0(HvVcpuInfo, n);
-                maps = new0(uint8_t, n * (size_t) maplen);
-                if (!info || !maps)
-                        return -ENOMEM;
-                for (size_t v = 0; v < n; v++) {
-                        HcallVcpuInfo vi;
-
-                        r = hcall_vcpu_info(h->hc, d.id, (unsigned) v, &vi, error);
-                        if (r < 0)
-                                return r;
-                        info[v] = (HvVcpuInfo) {
-                                .number = (unsigned) v,
-                                .state = !vi.online ? 0 : vi.blocked ? 2 : 1,
-                                .cpu_time_ns = vi.cpu_time_ns,
-                                .cpu = vi.online ? vi.cpu : -1,
-                        };
-                        if (maplen > 0) {
-                                r = hcall_vcpu_get_affinity(h->hc, d.id, (unsigned) v, maps + v * (size_t) maplen,
-                                                            (size_t) maplen, error);
-                                if (r < 0)
-                                        return r;
-                        }
-                }
-        } else if (d.xmdef) {
+        if (d.id >= 0)
+                return xvb_vcpus_live(h->hc, d.id, d.info.max_vcpu_id, max_info, maplen, ret_info, ret_n, ret_maps,
+                                      error);
+        if (d.xmdef) {
                 /* XenD of config version <= 2 knows running domains only. */
                 return xv_error_setf(error, XVP_ERR_OPERATION_INVALID, "Domain '%s' is not running", d.name);
         } else {
@@ -1041,6 +1030,7 @@ int xendbe_domain_pin_vcpu(XvHypervisor *hv, const HvDomainRef *dom, unsigned vc
         r = backend_resolve(h, dom, &d, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = affect(&d, flags, /* cfg= */ 0, &live, &config, error);
         if (r < 0)
                 return r;
@@ -1079,16 +1069,9 @@ int xendbe_domain_get_vcpu_pin_info(XvHypervisor *hv, const HvDomainRef *dom, in
         if (r < 0)
                 return r;
         if (live) {
-                n = MIN((size_t) ncpumaps, (size_t) d.info.max_vcpu_id + 1);
-                maps = new0(uint8_t, n * (size_t) maplen);
-                if (!maps)
-                        return -ENOMEM;
-                for (size_t v = 0; v < n; v++) {
-                        r = hcall_vcpu_get_affinity(h->hc, d.id, (unsigned) v, maps + v * (size_t) maplen,
-                                                    (size_t) maplen, error);
-                        if (r < 0)
-                                return r;
-                }
+                r = xvb_vcpu_affinities(h->hc, d.id, d.info.max_vcpu_id, ncpumaps, maplen, &maps, &n, error);
+                if (r < 0)
+                        return r;
         } else if (d.xmdef) {
                 /* An XM config pins all vcpus alike (cpus=); without it every CPU is allowed. */
                 n = MIN((size_t) ncpumaps, (size_t) d.xmdef->vcpus);
@@ -1171,6 +1154,7 @@ int xendbe_domain_set_autostart(XvHypervisor *hv, const HvDomainRef *dom, bool a
         r = resolve_for_xend(h, dom, &d, &cfg, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         if (cfg <= XEND_CONFIG_VERSION_3_0_3)
                 return xm_dir_set_autostart(backend_xm(h), d.name, autostart, error);
 
@@ -1376,6 +1360,7 @@ static int device_op(XendBackend *h, const HvDomainRef *dom, const char *xml, un
         r = resolve_for_xend(h, dom, &d, &cfg, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = device_flags(&d, flags, cfg, error);
         if (r < 0)
                 return r;
@@ -1464,7 +1449,7 @@ int xendbe_domain_block_stats(XvHypervisor *hv, const HvDomainRef *dom, const ch
                               XvError *error) {
         XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
-        int devid, r;
+        int r;
 
         if (isempty(path))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Missing disk path");
@@ -1474,14 +1459,7 @@ int xendbe_domain_block_stats(XvHypervisor *hv, const HvDomainRef *dom, const ch
         r = require_active(&d, error);
         if (r < 0)
                 return r;
-        if (!h->xs)
-                return xv_error_setf(error, XVP_ERR_NO_XENSTORE, "xenstore is not available");
-        /* The device must be one of this domain's disks (its backend lists it). */
-        r = xenstore_find_disk_devid(h->xs, d.id, path, &devid, NULL);
-        if (r < 0)
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "invalid path: '%s' is not a disk of domain '%s'",
-                                     path, d.name);
-        return hoststats_block(h->host_root, d.id, devid, ret, error);
+        return xvb_block_stats(h->xs, h->host_root, d.id, d.name, path, ret, error);
 }
 
 int xendbe_domain_interface_stats(XvHypervisor *hv, const HvDomainRef *dom, const char *path,
@@ -1504,19 +1482,9 @@ int xendbe_domain_interface_stats(XvHypervisor *hv, const HvDomainRef *dom, cons
 /* ---- scheduler ----------------------------------------------------------------------------- */
 
 static int sched_name(XendBackend *h, const char **ret, XvError *error) {
-        const char *name;
-        int id, r;
-
         if (!h->hc)
                 return xv_error_setf(error, XVP_ERR_NO_XEN, "Hypercalls are not available");
-        r = hcall_sched_id(h->hc, &id, error);
-        if (r < 0)
-                return r;
-        name = hcall_sched_name(id);
-        if (!name)
-                return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "Unknown scheduler %d", id);
-        *ret = name;
-        return 0;
+        return xvb_sched_name(h->hc, ret, error);
 }
 
 int xendbe_domain_get_scheduler_type(XvHypervisor *hv, const HvDomainRef *dom, char **ret, int *ret_nparams,
@@ -1615,6 +1583,7 @@ int xendbe_domain_set_sched_params(XvHypervisor *hv, const HvDomainRef *dom, con
         r = backend_resolve(h, dom, &d, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = require_credit(h, error);
         if (r < 0)
                 return r;
@@ -1707,6 +1676,7 @@ int xendbe_domain_migrate_perform(XvHypervisor *hv, const HvDomainRef *dom, cons
         r = resolve_for_xend(h, dom, &d, NULL, error);
         if (r < 0)
                 return r;
+        BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
         r = refuse_dom0(&d, "migrate", error);
         if (r < 0)
                 return r;

@@ -20,6 +20,7 @@
 
 #include <pthread.h>
 
+#include "xv-backend-common.h"
 #include "xv-capabilities.h"
 #include "xv-domain-table.h"
 #include "xv-hcall.h"
@@ -37,13 +38,18 @@
 
 /*
  * How long XenD's description of an inactive domain (config version >= 3) is reused before it is
- * fetched again. Every change xenvirt makes drops the whole cache (BACKEND_CHANGES_INACTIVE), as
- * does any xenstore watch event (a domain introduced or released), so a read after a write through
- * xenvirt is never stale; a change made by another tool behind xenvirt's back (xm new/delete,
- * a direct XenD request) becomes visible at the latest after this long.
+ * fetched again. Every change xenvirt makes drops the entries of the domain it changed (by UUID
+ * and by name: BACKEND_CHANGES_INACTIVE + BACKEND_CHANGES_DOMAIN) and XenD's digested listing;
+ * any xenstore watch event (a domain introduced or released) drops the whole cache. So a read
+ * after a write through xenvirt is never stale, and the other inactive domains stay served from
+ * the cache; a change made by another tool behind xenvirt's back (xm new/delete, a direct XenD
+ * request) becomes visible at the latest after this long.
  */
 #define BACKEND_INACTIVE_TTL_USEC (2ULL * 1000 * 1000)
 #define BACKEND_INACTIVE_MAX    4096    /* cached inactive domains */
+/* Targeted invalidations remembered, so that a XenD answer fetched before one of them is not
+ * stored (a reader more than this many invalidations behind stores nothing). */
+#define BACKEND_INACTIVE_DROPS_MAX 64
 
 /* What xenvirt did last to a domain: decides the state reasons and the event details. */
 typedef enum TrackAction {
@@ -76,16 +82,17 @@ typedef struct Inactive {
         uint64_t stamp;         /* CLOCK_MONOTONIC µs when XenD answered */
 } Inactive;
 
+/* One targeted invalidation of the inactive-domain cache (generation @gen). */
+typedef struct InactiveDrop {
+        uint64_t gen;
+        char *name;             /* NULL: none */
+        XvUuid uuid;
+        bool has_uuid;
+} InactiveDrop;
+
 typedef struct XendDigest XendDigest;
 
-typedef struct Snap {
-        int domid;
-        XvUuid uuid;
-        char *name;
-        int state;
-        bool shutdown;
-        unsigned shutdown_code;
-} Snap;
+typedef XvbSnap Snap;
 
 typedef struct XendBackend {
         XvHypervisor base;              /* .ops = &hv_backend_xend */
@@ -120,7 +127,9 @@ typedef struct XendBackend {
         Inactive *inactive;
         size_t n_inactive, n_inactive_allocated;
         DomainTable *inactive_index;    /* slot by name and uuid */
-        uint64_t inactive_gen;          /* bumped by every invalidation */
+        uint64_t inactive_gen;          /* bumped by every invalidation, targeted or whole */
+        uint64_t inactive_gen_all;      /* the generation of the last whole invalidation */
+        InactiveDrop inactive_drops[BACKEND_INACTIVE_DROPS_MAX];  /* targeted ones, slot gen % MAX */
         bool inactive_refreshing;       /* a call is refetching the expired entries (one listing) */
         XendDigest *digest;             /* XenD's last listing, digested (xendbe_list_all_domains) */
 
@@ -170,20 +179,32 @@ int backend_names_of(XendBackend *h, const HcallDomainInfo *l, size_t n, char **
 void backend_cache_invalidate(XendBackend *h);
 
 /* The inactive-domain cache. A reader takes the generation before its XenD request and stores
- * the answer only when no invalidation happened meanwhile, so an answer that may predate a change
- * never outlives the invalidation that followed the change. */
+ * the answer only when no invalidation of that domain (same UUID or name; or a whole
+ * invalidation) happened meanwhile, so an answer that may predate a change never outlives the
+ * invalidation that followed the change. */
 uint64_t backend_inactive_gen(XendBackend *h);
 void backend_inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp);
 void backend_inactive_invalidate(XendBackend *h);
+/* Drops what the cache holds of domain @name and/or @uuid (either may be NULL) and the digest. */
+void backend_inactive_invalidate_domain(XendBackend *h, const char *name, const XvUuid *uuid);
 void backend_digest_drop_locked(XendBackend *h);
-static inline void backend_inactive_invalidatep(XendBackend **h) {
-        if (*h)
-                backend_inactive_invalidate(*h);
-}
-/* Declared at the top of every operation that may change what XenD says about a domain: drops
- * the inactive-domain cache on every return, after the XenD request (success or failure). */
+
+/* The domain an operation changes, invalidated when it returns. */
+typedef struct InactiveChange {
+        XendBackend *h;
+        char *name;             /* a copy: the operation's Dom is freed before this */
+        XvUuid uuid;
+        bool has_uuid, targeted, all;
+} InactiveChange;
+void backend_inactive_change_target(InactiveChange *c, const char *name, const XvUuid *uuid);
+void backend_inactive_change_done(InactiveChange *c);
+/* Declared at the top of every operation that may change what XenD says about a domain: on every
+ * return, after the XenD request (success or failure), drops the cache entries of the domain the
+ * operation named with BACKEND_CHANGES_DOMAIN() once it resolved it, or the whole cache when it
+ * named none (an early failure, or an operation whose domain is not known beforehand). */
 #define BACKEND_CHANGES_INACTIVE(h) \
-        _cleanup_(backend_inactive_invalidatep) _unused_ XendBackend *_inactive_inval_##__LINE__ = (h)
+        _cleanup_(backend_inactive_change_done) InactiveChange _inactive_change = { .h = (h) }
+#define BACKEND_CHANGES_DOMAIN(name, uuid) backend_inactive_change_target(&_inactive_change, (name), (uuid))
 
 void backend_track(XendBackend *h, const XvUuid *uuid, TrackAction action);
 TrackAction backend_track_get(XendBackend *h, const XvUuid *uuid);

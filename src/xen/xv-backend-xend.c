@@ -12,8 +12,8 @@
  *                    never XenD;
  *   inactive domains: XenD (config version >= 3, one ?detail=1 request, kept for
  *                    BACKEND_INACTIVE_TTL_USEC in the inactive-domain cache (hashed by name and
- *                    uuid), which every change through xenvirt and every xenstore watch event
- *                    drops; once expired, ONE detailed listing refreshes every entry while the
+ *                    uuid), from which a change through xenvirt drops the entries of the domain
+ *                    it changed and every xenstore watch event drops all; once expired, ONE detailed listing refreshes every entry while the
  *                    other calls are served the expired ones; a listing fills it too) or the XM
  *                    directory (<= 2);
  *   list-all: one hypercall list + the running-domain cache + ONE XenD request (the names of
@@ -42,8 +42,6 @@
 #include "xv-parse-util.h"
 #include "xv-sexpr-domain.h"
 
-#define HV_CPUINFO_PATH "/proc/cpuinfo"
-#define HV_XEN_CAPS_PATH "/sys/hypervisor/properties/capabilities"
 #define HV_XEND_DOMAINS_DIR "/var/lib/xend/domains"
 
 static void mutex_unlockp(pthread_mutex_t **m) {
@@ -741,12 +739,118 @@ uint64_t backend_inactive_gen(XendBackend *h) {
         return h->inactive_gen;
 }
 
+/* Removes the entry in @slot (the last one moves into it). */
+static void inactive_remove_locked(XendBackend *h, size_t slot) {
+        size_t last = h->n_inactive - 1;
+        Inactive gone = h->inactive[slot];
+
+        (void) domain_table_remove(h->inactive_index, (int) slot);
+        if (slot != last) {
+                (void) domain_table_remove(h->inactive_index, (int) last);
+                h->inactive[slot] = h->inactive[last];
+        }
+        h->n_inactive--;
+        free(gone.name);
+        sexpr_free(gone.sxp);
+        /* On OOM, forget everything rather than keep an entry no lookup finds. */
+        if (slot != last &&
+            domain_table_put(h->inactive_index, (int) slot, h->inactive[slot].name, &h->inactive[slot].uuid) < 0)
+                inactive_clear_locked(h);
+}
+
+/* Opens generation h->inactive_gen + 1 and remembers what it invalidated (@name / @uuid, taken;
+ * both NULL: everything). */
+static void inactive_bump_locked(XendBackend *h, char *name, const XvUuid *uuid) {
+        InactiveDrop *x;
+
+        h->inactive_gen++;
+        x = &h->inactive_drops[h->inactive_gen % BACKEND_INACTIVE_DROPS_MAX];
+        free(x->name);
+        *x = (InactiveDrop) { .gen = h->inactive_gen, .name = name, .has_uuid = uuid != NULL };
+        if (uuid)
+                x->uuid = *uuid;
+        else if (!name)
+                h->inactive_gen_all = h->inactive_gen;
+}
+
+/* Whether XenD's answer about @name / @uuid, asked for at generation @gen, predates no
+ * invalidation of that domain (nor a whole one). Conservative: false when the invalidations since
+ * @gen are no longer all remembered. */
+static bool inactive_gen_ok_locked(XendBackend *h, uint64_t gen, const char *name, const XvUuid *uuid) {
+        if (gen == h->inactive_gen)
+                return true;
+        if (gen < h->inactive_gen_all || gen > h->inactive_gen ||
+            h->inactive_gen - gen > BACKEND_INACTIVE_DROPS_MAX)
+                return false;
+        for (uint64_t g = gen + 1; g <= h->inactive_gen; g++) {
+                const InactiveDrop *x = &h->inactive_drops[g % BACKEND_INACTIVE_DROPS_MAX];
+
+                if (x->gen != g || (!x->name && !x->has_uuid))
+                        return false;
+                if ((x->has_uuid && uuid_equal(&x->uuid, uuid)) || (x->name && streq(x->name, name)))
+                        return false;
+        }
+        return true;
+}
+
 void backend_inactive_invalidate(XendBackend *h) {
         LOCKED(&h->inactive_lock);
 
-        h->inactive_gen++;
+        inactive_bump_locked(h, NULL, NULL);
         inactive_clear_locked(h);
         backend_digest_drop_locked(h);
+}
+
+void backend_inactive_invalidate_domain(XendBackend *h, const char *name, const XvUuid *uuid) {
+        _cleanup_free_ char *copy = NULL;
+
+        if (name) {
+                copy = strdup(name);
+                if (!copy)
+                        name = NULL;    /* OOM: everything */
+        }
+        if (!name && !uuid) {
+                backend_inactive_invalidate(h);
+                return;
+        }
+
+        LOCKED(&h->inactive_lock);
+        Inactive *e;
+
+        inactive_bump_locked(h, TAKE_PTR(copy), uuid);
+        while (uuid && (e = inactive_find_locked(h, NULL, uuid)))
+                inactive_remove_locked(h, (size_t) (e - h->inactive));
+        while (name && (e = inactive_find_locked(h, name, NULL)))
+                inactive_remove_locked(h, (size_t) (e - h->inactive));
+        /* The listing describes every domain: it goes as a whole. */
+        backend_digest_drop_locked(h);
+}
+
+void backend_inactive_change_target(InactiveChange *c, const char *name, const XvUuid *uuid) {
+        if (c->targeted || (!name && !uuid)) {
+                c->all = true;          /* a second domain, or none known: everything */
+                return;
+        }
+        c->targeted = true;
+        if (name) {
+                c->name = strdup(name);
+                if (!c->name)
+                        c->all = true;
+        }
+        if (uuid) {
+                c->uuid = *uuid;
+                c->has_uuid = true;
+        }
+}
+
+void backend_inactive_change_done(InactiveChange *c) {
+        if (c->h) {
+                if (!c->targeted || c->all)
+                        backend_inactive_invalidate(c->h);
+                else
+                        backend_inactive_invalidate_domain(c->h, c->name, c->has_uuid ? &c->uuid : NULL);
+        }
+        c->name = mfree(c->name);
 }
 
 /* The numbers of an inactive domain's XenD expression (state SHUTOFF; the reason is the caller's). */
@@ -791,7 +895,7 @@ static void inactive_put_take(XendBackend *h, uint64_t gen, Sexpr *sxp) {
         Inactive *e;
         size_t slot;
 
-        if (h->inactive_gen != gen)
+        if (!inactive_gen_ok_locked(h, gen, name, &uuid))
                 return;
         /* The same domain (by uuid), or another one that held this name (renamed or redefined). */
         e = inactive_find_locked(h, NULL, &uuid) ?: inactive_find_locked(h, name, NULL);
@@ -1363,6 +1467,8 @@ static XendBackend *backend_free(XendBackend *h) {
         xenstore_close(h->xs);
         hcall_close(h->hc);
         inactive_clear_locked(h);
+        for (size_t i = 0; i < BACKEND_INACTIVE_DROPS_MAX; i++)
+                free(h->inactive_drops[i].name);
         backend_digest_drop_locked(h);
         domain_table_free(h->running);
         domain_table_free(h->inactive_index);
@@ -1527,84 +1633,41 @@ static int need_hc(XendBackend *h, XvError *error) {
 
 int xendbe_get_version(XvHypervisor *hv, uint64_t *ret, XvError *error) {
         XendBackend *h = xend_of(hv);
-        HcallVersion v;
         int r;
 
         r = need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_version(h->hc, &v, error);
-        if (r < 0)
-                return r;
-        *ret = (uint64_t) v.major * 1000000 + (uint64_t) v.minor * 1000 + v.micro;
-        return 0;
+        return xvb_get_version(h->hc, ret, error);
 }
 
 int xendbe_get_hostname(_unused_ XvHypervisor *hv, char **ret, XvError *error) {
-        char buf[HOST_NAME_MAX + 1] = {};
-        char *s;
-
-        if (gethostname(buf, sizeof(buf) - 1) < 0)
-                return xv_error_set_errnof(error, -errno, "Cannot get the host name");
-        s = strdup(buf);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
+        return xvb_get_hostname(ret, error);
 }
 
 int xendbe_get_max_vcpus(_unused_ XvHypervisor *hv, const char *type, int *ret, XvError *error) {
-        if (type && strcasecmp(type, "xen") != 0)
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unknown hypervisor type '%s'", type);
-        *ret = BACKEND_MAX_VCPUS;
-        return 0;
+        return xvb_get_max_vcpus(type, BACKEND_MAX_VCPUS, ret, error);
 }
 
 int xendbe_node_get_info(XvHypervisor *hv, HvNodeInfo *ret, XvError *error) {
         XendBackend *h = xend_of(hv);
-        HcallPhysinfo p;
-        struct utsname u;
         int r;
 
         /* The hypervisor knows the topology; XenD's /xend/node/ only relayed it. */
         r = need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_physinfo(h->hc, &p, error);
-        if (r < 0)
-                return r;
-        *ret = (HvNodeInfo) {
-                .memory_kib = p.total_kib,
-                .cpus = p.nr_cpus,
-                .mhz = p.cpu_khz / 1000,
-                .nodes = p.nr_nodes ?: 1,
-                .sockets = p.sockets_per_node ?: 1,
-                .cores = p.cores_per_socket ?: 1,
-                .threads = p.threads_per_core ?: 1,
-        };
-        /* libvirt's rule: a topology that does not multiply out is reported as one node. */
-        if (ret->nodes * ret->sockets * ret->cores * ret->threads != ret->cpus) {
-                ret->nodes = 1;
-                ret->sockets = ret->cpus / (ret->cores * ret->threads) ?: 1;
-        }
-        if (uname(&u) >= 0)
-                (void) snprintf(ret->model, sizeof(ret->model), "%.31s", u.machine);
-        return 0;
+        return xvb_node_get_info(h->hc, ret, error);
 }
 
 int xendbe_node_get_free_memory(XvHypervisor *hv, uint64_t *ret_bytes, XvError *error) {
         XendBackend *h = xend_of(hv);
-        HcallPhysinfo p;
         int r;
 
         r = need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_physinfo(h->hc, &p, error);
-        if (r < 0)
-                return r;
-        *ret_bytes = p.free_kib * 1024;
-        return 0;
+        return xvb_node_get_free_memory(h->hc, ret_bytes, error);
 }
 
 int xendbe_node_get_cells_free_memory(XvHypervisor *hv, int start_cell, int max_cells, uint64_t *ret_bytes,
@@ -1615,46 +1678,18 @@ int xendbe_node_get_cells_free_memory(XvHypervisor *hv, int start_cell, int max_
         r = need_hc(h, error);
         if (r < 0)
                 return r;
-        if (start_cell < 0 || max_cells <= 0 || max_cells > HCALL_NODES_MAX)
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Invalid NUMA cell range %d+%d", start_cell,
-                                     max_cells);
-        return hcall_node_free_memory(h->hc, start_cell, max_cells, ret_bytes, ret_n, error);
+        return xvb_node_get_cells_free_memory(h->hc, start_cell, max_cells, ret_bytes, ret_n, error);
 }
 
 int xendbe_node_get_cpu_map(XvHypervisor *hv, uint8_t **ret_map, size_t *ret_len, unsigned *ret_online,
                             int *ret_cpus, XvError *error) {
         XendBackend *h = xend_of(hv);
-        _cleanup_free_ uint8_t *map = NULL;
-        HcallPhysinfo p;
-        unsigned cpus;
-        size_t len;
         int r;
 
         r = need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_physinfo(h->hc, &p, error);
-        if (r < 0)
-                return r;
-        cpus = MAX(p.max_cpu_id + 1, p.nr_cpus);
-        if (cpus > CAPABILITIES_CPUS_MAX)
-                return xv_error_setf(error, XVP_ERR_INTERNAL, "Too many host CPUs (%u)", cpus);
-        len = (cpus + 7) / 8;
-        map = new0(uint8_t, len);
-        if (!map)
-                return -ENOMEM;
-        /* Xen does not tell which CPUs are offline in physinfo; the online ones are the first. */
-        for (unsigned i = 0; i < p.nr_cpus && i < cpus; i++)
-                map[i / 8] |= 1u << (i % 8);
-        if (ret_map)
-                *ret_map = TAKE_PTR(map);
-        if (ret_len)
-                *ret_len = len;
-        if (ret_online)
-                *ret_online = p.nr_cpus;
-        if (ret_cpus)
-                *ret_cpus = (int) cpus;
-        return 0;
+        return xvb_node_get_cpu_map(h->hc, ret_map, ret_len, ret_online, ret_cpus, error);
 }
 
 /* Parses XenD's node_to_cpu ("node0:0-3,6\nnode1:no cpus") into cells. */
@@ -1714,42 +1749,14 @@ static int add_numa_cells(Capabilities *caps, const char *n2c, XvError *error) {
 
 static int build_capabilities(XendBackend *h, char **ret, bool *ret_complete, XvError *error) {
         _cleanup_(capabilities_freep) Capabilities *caps = NULL;
-        _cleanup_free_ char *cpuinfo = NULL, *xen_caps = NULL, *path = NULL;
         XendNodeInfo node = {};
-        HcallVersion v = {};
-        struct utsname u;
         bool have_node;
         int r;
 
         r = need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_version(h->hc, &v, error);
-        if (r < 0)
-                return r;
-
-        if (asprintf(&path, "%s" HV_CPUINFO_PATH, h->host_root) < 0)
-                return -ENOMEM;
-        r = read_full_file(path, CAPABILITIES_CPUINFO_SIZE_MAX, &cpuinfo, NULL);
-        if (r < 0)
-                log_debug_errno(r, "Cannot read %s, ignoring: %m", path);
-        path = mfree(path);
-        if (asprintf(&path, "%s" HV_XEN_CAPS_PATH, h->host_root) < 0)
-                return -ENOMEM;
-        r = read_full_file(path, CAPABILITIES_XEN_CAPS_SIZE_MAX, &xen_caps, NULL);
-        if (r < 0) {
-                xen_caps = strdup(v.capabilities);
-                if (!xen_caps)
-                        return -ENOMEM;
-        }
-        xen_caps[strcspn(xen_caps, "\n")] = 0;
-
-        if (uname(&u) < 0)
-                return xv_error_set_errnof(error, -errno, "uname() failed");
-        r = capabilities_new(u.machine, CAPABILITIES_DIALECT_CURRENT, &caps, error);
-        if (r < 0)
-                return r;
-        r = capabilities_add_xen_guests(caps, cpuinfo, xen_caps, v.major, v.minor, error);
+        r = xvb_capabilities_base(h->hc, h->host_root, &caps, error);
         if (r < 0)
                 return r;
 
@@ -1812,62 +1819,27 @@ int xendbe_get_capabilities(XvHypervisor *hv, char **ret_xml, XvError *error) {
 
 int xendbe_list_domain_ids(XvHypervisor *hv, int **ret, size_t *ret_n, XvError *error) {
         XendBackend *h = xend_of(hv);
-        _cleanup_free_ HcallDomainInfo *l = NULL;
-        int *ids;
-        size_t n = 0;
         int r;
 
         r = need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_list_domains(h->hc, &l, &n, error);
-        if (r < 0)
-                return r;
-        ids = new0(int, n);
-        if (!ids)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                ids[i] = l[i].domid;
-        *ret = ids;
-        *ret_n = n;
-        return 0;
+        return xvb_list_domain_ids(h->hc, ret, ret_n, error);
 }
 
 /* Names of the running domains, from one hypercall list + the name cache. */
+static int names_of(void *backend, const HcallDomainInfo *l, size_t n, char **names) {
+        return backend_names_of(backend, l, n, names);
+}
+
 static int running_names(XendBackend *h, HcallDomainInfo **ret_info, char ***ret_names, size_t *ret_n,
                          XvError *error) {
-        _cleanup_free_ HcallDomainInfo *l = NULL;
-        _cleanup_strv_free_ char **names = NULL;
-        size_t n = 0;
         int r;
 
         r = need_hc(h, error);
         if (r < 0)
                 return r;
-        r = hcall_list_domains(h->hc, &l, &n, error);
-        if (r < 0)
-                return r;
-        names = new0(char *, n + 1);
-        if (!names)
-                return -ENOMEM;
-        r = backend_names_of(h, l, n, names);
-        if (r < 0) {
-                /* The array may have holes: strv_free() would stop at the first. */
-                for (size_t i = 0; i < n; i++)
-                        names[i] = mfree(names[i]);
-                return r;
-        }
-        for (size_t i = 0; i < n; i++) {
-                if (!names[i]) {
-                        /* Introduced but not named yet (or a stale handle): xenstore will say soon. */
-                        if (asprintf(&names[i], "Domain-%d", l[i].domid) < 0)
-                                return -ENOMEM;
-                }
-        }
-        *ret_info = TAKE_PTR(l);
-        *ret_names = TAKE_PTR(names);
-        *ret_n = n;
-        return 0;
+        return xvb_running_names(h->hc, names_of, h, ret_info, ret_names, ret_n, error);
 }
 
 int xendbe_list_defined_names(XvHypervisor *hv, char ***ret, XvError *error) {
@@ -2085,60 +2057,6 @@ int xendbe_domain_is_persistent(XvHypervisor *hv, const HvDomainRef *dom, bool *
 
 /* ---- list all ------------------------------------------------------------------------------- */
 
-#define LIST_ACTIVE             XVP_CONNECT_LIST_DOMAINS_ACTIVE
-#define LIST_INACTIVE           XVP_CONNECT_LIST_DOMAINS_INACTIVE
-#define LIST_PERSISTENT         XVP_CONNECT_LIST_DOMAINS_PERSISTENT
-#define LIST_TRANSIENT          XVP_CONNECT_LIST_DOMAINS_TRANSIENT
-#define LIST_RUNNING            XVP_CONNECT_LIST_DOMAINS_RUNNING
-#define LIST_PAUSED             XVP_CONNECT_LIST_DOMAINS_PAUSED
-#define LIST_SHUTOFF            XVP_CONNECT_LIST_DOMAINS_SHUTOFF
-#define LIST_OTHER              XVP_CONNECT_LIST_DOMAINS_OTHER
-#define LIST_MANAGEDSAVE        XVP_CONNECT_LIST_DOMAINS_MANAGEDSAVE
-#define LIST_NO_MANAGEDSAVE     XVP_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE
-#define LIST_AUTOSTART          XVP_CONNECT_LIST_DOMAINS_AUTOSTART
-#define LIST_NO_AUTOSTART       XVP_CONNECT_LIST_DOMAINS_NO_AUTOSTART
-#define LIST_ALL_FLAGS          0x3fffu
-
-static bool summary_matches(const HvDomainSummary *s, unsigned flags) {
-        bool active = s->ref.id >= 0;
-        int st = s->info.state;
-
-        if ((flags & (LIST_ACTIVE | LIST_INACTIVE)) && !((flags & LIST_ACTIVE && active) ||
-                                                        (flags & LIST_INACTIVE && !active)))
-                return false;
-        if ((flags & (LIST_PERSISTENT | LIST_TRANSIENT)) &&
-            !((flags & LIST_PERSISTENT && s->persistent) || (flags & LIST_TRANSIENT && !s->persistent)))
-                return false;
-        if (flags & (LIST_RUNNING | LIST_PAUSED | LIST_SHUTOFF | LIST_OTHER)) {
-                bool running = st == XVP_DOMAIN_RUNNING || st == XVP_DOMAIN_BLOCKED;
-                bool paused = st == XVP_DOMAIN_PAUSED;
-                bool shutoff = st == XVP_DOMAIN_SHUTOFF;
-                bool other = !running && !paused && !shutoff;
-
-                if (!((flags & LIST_RUNNING && running) || (flags & LIST_PAUSED && paused) ||
-                      (flags & LIST_SHUTOFF && shutoff) || (flags & LIST_OTHER && other)))
-                        return false;
-        }
-        if ((flags & (LIST_MANAGEDSAVE | LIST_NO_MANAGEDSAVE)) &&
-            !((flags & LIST_MANAGEDSAVE && s->has_managed_save) || (flags & LIST_NO_MANAGEDSAVE && !s->has_managed_save)))
-                return false;
-        if ((flags & (LIST_AUTOSTART | LIST_NO_AUTOSTART)) &&
-            !((flags & LIST_AUTOSTART && s->autostart) || (flags & LIST_NO_AUTOSTART && !s->autostart)))
-                return false;
-        return true;
-}
-
-typedef struct ListCtx {
-        HvDomainSummary *l;
-        size_t n, allocated;
-        unsigned flags;
-} ListCtx;
-
-static void list_ctx_done(ListCtx *c) {
-        hv_domain_summaries_free(c->l, c->n);
-        *c = (ListCtx) {};
-}
-
 typedef struct XmList {
         XmDirDomain *l;
         size_t n;
@@ -2149,19 +2067,6 @@ static void xm_list_done(XmList *x) {
         *x = (XmList) {};
 }
 
-static int list_add(ListCtx *c, HvDomainSummary *s) {
-        if (!summary_matches(s, c->flags)) {
-                hv_domain_ref_done(&s->ref);
-                return 0;
-        }
-        if (GREEDY_REALLOC(c->l, c->allocated, c->n + 1) < 0) {
-                hv_domain_ref_done(&s->ref);
-                return -ENOMEM;
-        }
-        c->l[c->n++] = *s;
-        return 0;
-}
-
 int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **ret, size_t *ret_n,
                             XvError *error) {
         XendBackend *h = xend_of(hv);
@@ -2170,7 +2075,7 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
         _cleanup_(digest_unrefp) XendDigest *digest = NULL;
         _cleanup_free_ bool *running_now = NULL;
         _cleanup_(xm_list_done) XmList xm = {};
-        _cleanup_(list_ctx_done) ListCtx c = { .flags = flags };
+        _cleanup_(xvb_summary_list_done) XvbSummaryList c = { .flags = flags };
         /* Managed saves are looked for (a file access per domain) only when the flags filter on
          * them: nothing else reads has_managed_save. */
         bool want_save = flags & (LIST_MANAGEDSAVE | LIST_NO_MANAGEDSAVE);
@@ -2244,7 +2149,7 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
                                         s.autostart = xm.l[j].autostart;
                                         break;
                                 }
-                r = list_add(&c, &s);
+                r = xvb_summary_list_add(&c, &s);
                 if (r < 0)
                         return r;
         }
@@ -2269,7 +2174,7 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
                 };
                 if (want_save)
                         s.has_managed_save = backend_has_managed_save(h, e->name);
-                r = list_add(&c, &s);
+                r = xvb_summary_list_add(&c, &s);
                 if (r < 0)
                         return r;
         }
@@ -2301,7 +2206,7 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
                         if (xm_dir_get(backend_xm(h), xm.l[j].name, &def, NULL) >= 0)
                                 info_from_def(h, def, &s.info);
                 }
-                r = list_add(&c, &s);
+                r = xvb_summary_list_add(&c, &s);
                 if (r < 0)
                         return r;
         }

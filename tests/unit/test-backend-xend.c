@@ -796,14 +796,19 @@ TEST(request_counts_are_constant) {
         ctl(&s, "xend delay 0");
         hv_domain_ref_done(&ref);
 
-        /* An inactive domain's info: one request for the lookup (a change through xenvirt, here a
-         * define, has just dropped the inactive-domain cache), none for the info by UUID. */
+        /* An inactive domain's info: one request for the lookup (a change through xenvirt to that
+         * domain, here its autostart flag, has just dropped its entry from the inactive-domain
+         * cache; the define of another domain before it drops only that one's), none for the info
+         * by UUID. */
         {
                 _cleanup_(domain_def_freep) DomainDef *def = simple_def("halted2");
 
                 def->uuid.bytes[0] ^= 1;
                 ASSERT_OK(hypervisor_domain_define(h, def, NULL, NULL));
         }
+        ref = lookup(h, "halted");
+        ASSERT_OK(hypervisor_domain_set_autostart(h, &ref, false, NULL));
+        hv_domain_ref_done(&ref);
         before = xend_requests(&s);
         ref = lookup(h, "halted");
         ASSERT_OK(hypervisor_domain_get_info(h, &ref, &info, NULL));

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What the xend and the libxl backends share: the hypercall snapshot of the domain list, the
+ * list of events a look produces, the queue of events not yet delivered, and the fds of the event
+ * loop (epoll set, wake-up eventfd, poll timer). Backend-neutral: every function takes the
+ * channels, locks and fields it works on, so that each backend keeps its own struct and locking.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xv-backend.h"
+#include "xv-capabilities.h"
+#include "xv-error.h"
+#include "xv-hcall.h"
+
+/* One domain of the hypervisor's list, as the last look saw it. */
+typedef struct XvbSnap {
+        int domid;
+        XvUuid uuid;
+        char *name;
+        int state;
+        bool shutdown;
+        unsigned shutdown_code;
+        uint64_t cpu_time_ns;
+} XvbSnap;
+
+void xvb_snaps_free(XvbSnap *l, size_t n);
+/* Takes @name. */
+XvbSnap xvb_snap_of(const HcallDomainInfo *info, char *name);
+/* Sorts by domid, for xvb_snap_find(). */
+void xvb_snaps_sort(XvbSnap *l, size_t n);
+const XvbSnap *xvb_snap_find(const XvbSnap *l, size_t n, int domid, const XvUuid *uuid);
+
+/* Events found by one look, in order. */
+typedef struct XvbEventList {
+        HvEvent *l;
+        size_t n, allocated;
+} XvbEventList;
+
+void xvb_event_list_done(XvbEventList *e);
+/* Appends an event; beyond @max events it is dropped (SIZE_MAX: no limit). */
+int xvb_emit(XvbEventList *e, size_t max, const char *name, const XvUuid *uuid, int id, int event, int detail);
+
+/* Diffs the previous snapshot against @now into @e (the backend's own rules). */
+typedef int (*XvbDiffFn)(void *backend, const XvbSnap *old, size_t n_old, XvbSnap *now, size_t n_now, XvbEventList *e);
+
+/* Diffs @now against the previous snapshot (when there is a valid one) and makes @now the
+ * snapshot; takes @now in all cases. */
+int xvb_snap_advance(void *backend, XvbDiffFn diff, XvbSnap **snap, size_t *n_snap, bool *snap_valid,
+                     XvbSnap *now, size_t n_now, XvbEventList *e);
+
+/* The queue (*queue, *n_queue under @lock) of events not yet delivered. */
+/* Queues one event: -ENOBUFS when @max events are queued already (the event is dropped),
+ * -ENOMEM when @name cannot be copied. */
+int xvb_queue_push(pthread_mutex_t *lock, HvEvent **queue, size_t *n_queue, size_t max,
+                   const char *name, const XvUuid *uuid, int id, int event, int detail);
+/* Moves the queue to the front of @e. */
+int xvb_queue_take(pthread_mutex_t *lock, HvEvent **queue, size_t *n_queue, XvbEventList *e);
+/* Moves @e to the end of the queue, unless that would exceed @max (then @e is left as it is). */
+void xvb_queue_append(pthread_mutex_t *lock, HvEvent **queue, size_t *n_queue, size_t max, XvbEventList *e);
+
+/* Delivers @e to @cb (which may be NULL); returns how many events there were, capped. */
+int xvb_deliver(XvHypervisor *hv, HvEventCallback cb, void *userdata, const XvbEventList *e);
+
+/* The event loop's fds: an epoll set over a wake-up eventfd and a periodic timer. */
+int xvb_events_fds_open(int *epoll_fd, int *wake_fd, int *timer_fd, uint64_t poll_usec, XvError *error);
+int xvb_epoll_add(int epoll_fd, int fd);
+void xvb_signal(int wake_fd);
+/* Reads whatever an eventfd or a timerfd has to say. */
+void xvb_drain(int fd);
+
+/* ---- domain operations served from hypercalls and host files ---- */
+
+#include "xv-xenstore.h"
+
+/* The vcpus of running domain @domid (at most @max_info, of the max_vcpu_id + 1 it has) and,
+ * when @maplen > 0, their affinity maps (@maplen bytes each). */
+int xvb_vcpus_live(Hcall *hc, int domid, unsigned max_vcpu_id, int max_info, int maplen,
+                   HvVcpuInfo **ret_info, size_t *ret_n, uint8_t **ret_maps, XvError *error);
+/* The affinity maps of the first @ncpumaps vcpus of running domain @domid. */
+int xvb_vcpu_affinities(Hcall *hc, int domid, unsigned max_vcpu_id, int ncpumaps, int maplen,
+                        uint8_t **ret_maps, size_t *ret_n, XvError *error);
+/* Block statistics of disk @path of running domain @domid (@name for messages). */
+int xvb_block_stats(XsChannel *xs, const char *host_root, int domid, const char *name, const char *path,
+                    HvBlockStats *ret, XvError *error);
+/* The name of the hypervisor's scheduler. */
+int xvb_sched_name(Hcall *hc, const char **ret, XvError *error);
+
+/* ---- host queries served from hypercalls (@hc not NULL) ---- */
+
+int xvb_get_version(Hcall *hc, uint64_t *ret, XvError *error);
+int xvb_get_hostname(char **ret, XvError *error);
+int xvb_get_max_vcpus(const char *type, int max, int *ret, XvError *error);
+int xvb_node_get_info(Hcall *hc, HvNodeInfo *ret, XvError *error);
+int xvb_node_get_free_memory(Hcall *hc, uint64_t *ret_bytes, XvError *error);
+int xvb_node_get_cells_free_memory(Hcall *hc, int start_cell, int max_cells, uint64_t *ret_bytes, int *ret_n,
+                                   XvError *error);
+int xvb_node_get_cpu_map(Hcall *hc, uint8_t **ret_map, size_t *ret_len, unsigned *ret_online, int *ret_cpus,
+                         XvError *error);
+
+/* The host's capabilities without NUMA cells: Xen's version and guest types (from
+ * @host_root/sys/hypervisor/properties/capabilities, else the hypercall), /proc/cpuinfo, uname. */
+int xvb_capabilities_base(Hcall *hc, const char *host_root, Capabilities **ret, XvError *error);
+
+/* ---- listing ---- */
+
+int xvb_list_domain_ids(Hcall *hc, int **ret, size_t *ret_n, XvError *error);
+/* Fills names[i] with the name of l[i] (NULL where it has none yet); < 0 only on failure. */
+typedef int (*XvbNamesOfFn)(void *backend, const HcallDomainInfo *l, size_t n, char **names);
+/* The running domains and their names (from @names_of, else "Domain-<id>"), one hypercall list. */
+int xvb_running_names(Hcall *hc, XvbNamesOfFn names_of, void *backend, HcallDomainInfo **ret_info,
+                      char ***ret_names, size_t *ret_n, XvError *error);
+
+/* ---- list all: libvirt's connectListAllDomains filter flags ---- */
+
+#define LIST_ACTIVE             XVP_CONNECT_LIST_DOMAINS_ACTIVE
+#define LIST_INACTIVE           XVP_CONNECT_LIST_DOMAINS_INACTIVE
+#define LIST_PERSISTENT         XVP_CONNECT_LIST_DOMAINS_PERSISTENT
+#define LIST_TRANSIENT          XVP_CONNECT_LIST_DOMAINS_TRANSIENT
+#define LIST_RUNNING            XVP_CONNECT_LIST_DOMAINS_RUNNING
+#define LIST_PAUSED             XVP_CONNECT_LIST_DOMAINS_PAUSED
+#define LIST_SHUTOFF            XVP_CONNECT_LIST_DOMAINS_SHUTOFF
+#define LIST_OTHER              XVP_CONNECT_LIST_DOMAINS_OTHER
+#define LIST_MANAGEDSAVE        XVP_CONNECT_LIST_DOMAINS_MANAGEDSAVE
+#define LIST_NO_MANAGEDSAVE     XVP_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE
+#define LIST_AUTOSTART          XVP_CONNECT_LIST_DOMAINS_AUTOSTART
+#define LIST_NO_AUTOSTART       XVP_CONNECT_LIST_DOMAINS_NO_AUTOSTART
+#define LIST_ALL_FLAGS          0x3fffu
+
+bool xvb_summary_matches(const HvDomainSummary *s, unsigned flags);
+
+/* The summaries that match @flags. */
+typedef struct XvbSummaryList {
+        HvDomainSummary *l;
+        size_t n, allocated;
+        unsigned flags;
+} XvbSummaryList;
+
+void xvb_summary_list_done(XvbSummaryList *c);
+/* Takes @s: appended when it matches the list's flags, else freed. */
+int xvb_summary_list_add(XvbSummaryList *c, HvDomainSummary *s);
+
+/* ---- a backend's event loop, as the two entry points below see it ---- */
+
+typedef int (*XvbCollectFn)(void *backend, XvbEventList *e);
+
+typedef struct XvbEventSource {
+        void *backend;
+        XvbCollectFn collect;           /* called with *event_lock held */
+        pthread_mutex_t *event_lock;    /* the snapshot, callback and userdata */
+        pthread_mutex_t *queue_lock;    /* *queue, *n_queue */
+        HvEvent **queue;
+        size_t *n_queue;
+        size_t queue_max;
+        int wake_fd;
+        HvEventCallback *callback;
+        void **userdata;
+} XvbEventSource;
+
+/* After an operation: looks at the hypervisor now (so that a state the operation passed through
+ * is still reported), queues what changed and wakes the loop to deliver. */
+void xvb_wake(const XvbEventSource *s);
+/* One round of the loop: what changed since the last look, after the queue, delivered without any
+ * backend lock held (the callback may call back into the backend). Returns how many. */
+int xvb_process_events(XvHypervisor *hv, const XvbEventSource *s);
+
+/* ---- lifecycle events of domains that shut down or vanished ---- */
+
+/* What a backend recorded last about a domain, as far as the events below care. */
+typedef enum XvbTrack {
+        XVB_TRACK_OTHER,
+        XVB_TRACK_SAVED,
+        XVB_TRACK_MIGRATED,
+        XVB_TRACK_CRASHED,
+        XVB_TRACK_SHUTDOWN,
+        XVB_TRACK_DESTROYED,
+} XvbTrack;
+
+/* A backend's track list: @get reads it, @set records what was observed. */
+typedef struct XvbTracker {
+        void *backend;
+        XvbTrack (*get)(void *backend, const XvUuid *uuid);
+        void (*set)(void *backend, const XvUuid *uuid, XvbTrack t);
+        size_t max_events;              /* for xvb_emit() */
+} XvbTracker;
+
+/* A newly set shutdown flag: the guest (or a tool) ended the domain with Xen's shutdown code. */
+int xvb_emit_shutdown(const XvbTracker *t, XvbEventList *e, const XvbSnap *s);
+/* A domain of the previous look that is gone: STOPPED with the reason Xen or the track list gives. */
+int xvb_emit_gone(const XvbTracker *t, XvbEventList *e, const XvbSnap *p);
