@@ -198,8 +198,8 @@ int xvb_epoll_add(int epoll_fd, int fd) {
 
 int xvb_events_fds_open(int *epoll_fd, int *wake_fd, int *timer_fd, uint64_t poll_usec, XvError *error) {
         struct itimerspec its = {
-                .it_interval = { .tv_sec = poll_usec / 1000000, .tv_nsec = (poll_usec % 1000000) * 1000 },
-                .it_value = { .tv_sec = poll_usec / 1000000, .tv_nsec = (poll_usec % 1000000) * 1000 },
+                .it_interval = { .tv_sec = (time_t) (poll_usec / 1000000), .tv_nsec = (long) (poll_usec % 1000000) * 1000 },
+                .it_value = { .tv_sec = (time_t) (poll_usec / 1000000), .tv_nsec = (long) (poll_usec % 1000000) * 1000 },
         };
         int r;
 

@@ -46,7 +46,10 @@ void lx_dom_done(LxDom *d) {
 }
 
 int lx_fill_ref(const LxDom *d, HvDomainRef *ret) {
-        char *n = strdup(d->name);
+        char *n;
+
+        assert(d->name);
+        n = strdup(d->name);
 
         if (!n)
                 return -ENOMEM;
@@ -383,6 +386,7 @@ static int resolve_stored(LibxlBackend *h, const char *name, const XvUuid *uuid,
                         return r < 0 ? r : -ENOENT;
                 u = *uuid;
         } else {
+                assert(name);
                 r = xl_store_lookup_name(h->store, name, &u, error);
                 if (r <= 0)
                         return r < 0 ? r : -ENOENT;

@@ -1260,7 +1260,7 @@ static int resolve_running_as(const HcallDomainInfo *info, const char *name, Dom
 static int resolve_inactive(XendBackend *h, const char *name, const XvUuid *uuid, bool light, Dom *ret,
                             XvError *error) {
         XvError e = XV_ERROR_NULL;
-        int cfg, r;
+        int cfg = 0, r;
 
         r = backend_xend(h, &cfg, error);
         if (r < 0)
@@ -2029,7 +2029,7 @@ int xendbe_domain_is_active(XvHypervisor *hv, const HvDomainRef *dom, bool *ret,
 int xendbe_domain_is_persistent(XvHypervisor *hv, const HvDomainRef *dom, bool *ret, XvError *error) {
         XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
-        int cfg, r;
+        int cfg = 0, r;
 
         r = backend_resolve_light(h, dom, &d, error);
         if (r < 0)

@@ -238,7 +238,7 @@ static int string_list_split(const char *s, size_t max, libxl_string_list *ret, 
         return 0;
 }
 
-static int string_list_join(const libxl_string_list l, const char *sep, size_t max, const char *what,
+static int string_list_join(char *const *l, const char *sep, size_t max, const char *what,
                             char **ret, XvError *error) {
         _cleanup_(strbuf_done) StrBuf b = STRBUF_INIT;
         size_t n = 0;
@@ -1470,7 +1470,7 @@ static int to_def_hvm(const libxl_domain_config *cfg, DomainDef *def, XvError *e
 static int to_def_pv(const libxl_domain_config *cfg, DomainDef *def, XvError *error) {
         const libxl_domain_build_info *b = &cfg->b_info;
         const char *bootloader = b->bootloader ?: (b->type == LIBXL_DOMAIN_TYPE_PV ? b->u.pv.bootloader : NULL);
-        const libxl_string_list bargs = b->bootloader_args ?:
+        char *const *bargs = b->bootloader_args ?:
                 (b->type == LIBXL_DOMAIN_TYPE_PV ? b->u.pv.bootloader_args : NULL);
         int r;
 

@@ -426,7 +426,7 @@ int lxops_restore_file(libxl_ctx *ctx, const char *path, bool paused, uint32_t *
                        DomainDef **ret_def, XvError *error) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_close_ int fd = -EBADF;
-        uint32_t domid;
+        uint32_t domid = 0;
         int r;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

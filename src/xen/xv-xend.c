@@ -67,8 +67,10 @@ int xend_request(Xend *x, const char *method, const char *path, const char *form
                 return -EINVAL;
         /* Every XenD request may wait (up to the request timeout): never on the daemon's loop
          * thread (see xv-call-context.h); the dispatcher retries the call on a worker. */
-        if (!xv_call_may_block())
-                return xv_call_would_block(error);
+        if (!xv_call_may_block()) {
+                (void) xv_call_would_block(error);
+                return -EWOULDBLOCK;
+        }
         return xend_http_call(x->http, method, path, form_body, ret, error);
 }
 

@@ -62,11 +62,8 @@ static void store_lockp(XlStore **s) {
                 (void) pthread_mutex_unlock(&(*s)->lock);
 }
 
-#define STORE_LOCK(s)                                                   \
-        _cleanup_(store_lockp) XlStore *_locked_ = ({                   \
-                (void) pthread_mutex_lock(&(s)->lock);                  \
-                (s);                                                    \
-        })
+#define STORE_LOCK(s) \
+        _cleanup_(store_lockp) _unused_ XlStore *_locked_ = ((void) pthread_mutex_lock(&(s)->lock), (s))
 
 static void closedirp_(DIR **d) {
         if (*d)

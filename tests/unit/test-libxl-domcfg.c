@@ -983,6 +983,11 @@ static char *write_save_file(const void *data, size_t n) {
         return path;
 }
 
+static void put_bytes(char *dst, const char *src, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                dst[i] = src[i];
+}
+
 static char *save_file_with(const char *magic, uint32_t len, const char *xml) {
         _cleanup_free_ char *buf = NULL;
         size_t m = strlen(magic), x = strlen(xml);
@@ -990,10 +995,11 @@ static char *save_file_with(const char *magic, uint32_t len, const char *xml) {
 
         buf = malloc(m + 4 + x + 16);
         ASSERT_NOT_NULL(buf);
-        memcpy(buf, magic, m);
+        /* Byte copies, no terminators: the save file's header is not a string. */
+        put_bytes(buf, magic, m);
         memcpy(buf + m, l, 4);
-        memcpy(buf + m + 4, xml, x);
-        memcpy(buf + m + 4 + x, "libxl-stream....", 16);     /* what libxl would read next */
+        put_bytes(buf + m + 4, xml, x);
+        put_bytes(buf + m + 4 + x, "libxl-stream....", 16);  /* what libxl would read next */
         return write_save_file(buf, m + 4 + x + 16);
 }
 

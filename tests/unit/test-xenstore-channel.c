@@ -771,7 +771,7 @@ REAL_TEST(guest_lifecycle) {
         ASSERT_OK(xenstore_set_memory_target(rw, id, (XREAL_GUEST_MIB - 8) * 1024, NULL));
         ASSERT_TRUE(real_wait_for(c, target_path, false, XREAL_EVENT_MS));
         ASSERT_EQ(xreal_run(&out, "xenstore-read %s", target_path), 0);
-        (void) snprintf(buf, sizeof(buf), "%u\n", (XREAL_GUEST_MIB - 8) * 1024);
+        (void) snprintf(buf, sizeof(buf), "%u\n", (unsigned) ((XREAL_GUEST_MIB - 8) * 1024));
         ASSERT_STREQ(out, buf);
         ASSERT_OK(xenstore_remove_watch(c, target_path, NULL));
 

@@ -6,8 +6,9 @@
 # with the libxl backend and a private configuration (sockets, xl definitions, saves below a
 # temporary directory), then drives it with xvsh and the host's virsh: host information against
 # `xl info`, a tiny PV guest (the lane's guest kit) defined from domain XML through its whole
-# life (start, vcpus, memory, pause, shutdown, undefine), lifecycle events seen by clients,
-# xenvirtd restarted under a running guest, and a guest started with `xl create` behind its back.
+# life (start, vcpus, memory, pause, shutdown, autostart at daemon start, undefine), lifecycle
+# events seen by clients, xenvirtd restarted under a running guest, and a guest started with
+# `xl create` behind its back.
 # Prints TAP; every step's commands and output go to $XEN_LANE_OUT/t-xenvirtd.log.
 #
 # Waits are polls with a deadline (XV_LANE_WAIT, default 180 s): TCG on a loaded host is slow.
@@ -278,6 +279,15 @@ main() {
                 seen events2 "domain .$GUEST.: Stopped" &&
                 seen events2 "domain .tiny.: Started" &&
                 seen events2 "domain .tiny.: Stopped"
+        '
+
+        step 'autostart: a restarted xenvirtd starts the marked guest by itself' '
+                x autostart "$GUEST" && test -L "$D/xl/auto/$GUEST.cfg" &&
+                eventually domstate_is "$GUEST" "shut off" && xl_gone "$GUEST" &&
+                stop_daemon && start_daemon &&
+                eventually xl_has "$GUEST" && eventually listed_active "$GUEST" &&
+                x destroy "$GUEST" && eventually xl_gone "$GUEST" &&
+                x autostart --disable "$GUEST" && test ! -e "$D/xl/auto/$GUEST.cfg"
         '
 
         step 'undefine: gone from the list' '
