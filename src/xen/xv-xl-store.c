@@ -412,6 +412,22 @@ static int no_domain_uuid(XvError *error, const XvUuid *uuid) {
         return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "no domain with matching uuid '%s'", uuid_format(uuid, u));
 }
 
+/* With the lock held: the valid definition named @name, after a refresh from the directory;
+ * VIR_ERR_NO_DOMAIN when there is none (or @name cannot be one). */
+static int store_find_name_locked(XlStore *s, const char *name, StoreFile **ret, XvError *error) {
+        int r;
+
+        if (xl_store_check_name(name, NULL) < 0)
+                return no_domain_name(error, strempty(name));
+        r = store_refresh(s, error);
+        if (r < 0)
+                return r;
+        *ret = find_name(s, name);
+        if (!*ret)
+                return no_domain_name(error, name);
+        return 0;
+}
+
 static bool store_autostart(XlStore *s, const char *file) {
         _cleanup_free_ char *link = NULL;
         struct stat st;
@@ -503,16 +519,11 @@ int xl_store_load_by_name(XlStore *s, const char *name, DomainDef **ret, XvError
         int r;
 
         assert(s);
-        if (xl_store_check_name(name, NULL) < 0)
-                return no_domain_name(error, strempty(name));
 
         STORE_LOCK(s);
-        r = store_refresh(s, error);
+        r = store_find_name_locked(s, name, &f, error);
         if (r < 0)
                 return r;
-        f = find_name(s, name);
-        if (!f)
-                return no_domain_name(error, name);
         return load_file(s, f, ret, error);
 }
 
@@ -655,16 +666,11 @@ int xl_store_remove(XlStore *s, const char *name, XvError *error) {
         r = check_writable(s, error);
         if (r < 0)
                 return r;
-        if (xl_store_check_name(name, NULL) < 0)
-                return no_domain_name(error, strempty(name));
 
         STORE_LOCK(s);
-        r = store_refresh(s, error);
+        r = store_find_name_locked(s, name, &f, error);
         if (r < 0)
                 return r;
-        f = find_name(s, name);
-        if (!f)
-                return no_domain_name(error, name);
 
         r = store_file_path(s, f->file, &path);
         if (r < 0)
@@ -686,16 +692,11 @@ int xl_store_get_autostart(XlStore *s, const char *name, XvError *error) {
         int r;
 
         assert(s);
-        if (xl_store_check_name(name, NULL) < 0)
-                return no_domain_name(error, strempty(name));
 
         STORE_LOCK(s);
-        r = store_refresh(s, error);
+        r = store_find_name_locked(s, name, &f, error);
         if (r < 0)
                 return r;
-        f = find_name(s, name);
-        if (!f)
-                return no_domain_name(error, name);
         return store_autostart(s, f->file);
 }
 
@@ -709,16 +710,11 @@ int xl_store_set_autostart(XlStore *s, const char *name, bool autostart, XvError
         r = check_writable(s, error);
         if (r < 0)
                 return r;
-        if (xl_store_check_name(name, NULL) < 0)
-                return no_domain_name(error, strempty(name));
 
         STORE_LOCK(s);
-        r = store_refresh(s, error);
+        r = store_find_name_locked(s, name, &f, error);
         if (r < 0)
                 return r;
-        f = find_name(s, name);
-        if (!f)
-                return no_domain_name(error, name);
 
         if (asprintf(&link, "%s/%s", s->auto_dir, f->file) < 0)
                 return -ENOMEM;
