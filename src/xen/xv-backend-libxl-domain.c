@@ -43,6 +43,16 @@ static int require_inactive(const LxDom *d, XvError *error) {
         return 0;
 }
 
+/* Resolves @ref for an operation that needs the domain running. */
+static int resolve_active(LibxlBackend *h, const HvDomainRef *ref, LxDom *d, XvError *error) {
+        int r;
+
+        r = lx_resolve(h, ref, d, error);
+        if (r < 0)
+                return r;
+        return require_active(d, error);
+}
+
 /* Resolves @ref for an operation that changes something through libxl. */
 static int resolve_for_libxl(LibxlBackend *h, const HvDomainRef *ref, LxDom *d, XvError *error) {
         int r;
@@ -897,10 +907,7 @@ int lx_domain_get_vcpus(XvHypervisor *hv, const HvDomainRef *dom, int max_info, 
 
         if (max_info <= 0 || max_info > HCALL_VCPUS_MAX || maplen < 0 || maplen > LX_MAPLEN_MAX)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Invalid vcpu info request (%d, %d)", max_info, maplen);
-        r = lx_resolve(h, dom, &d, error);
-        if (r < 0)
-                return r;
-        r = require_active(&d, error);
+        r = resolve_active(h, dom, &d, error);
         if (r < 0)
                 return r;
         return xvb_vcpus_live(h->hc, d.id, d.info.max_vcpu_id, max_info, maplen, ret_info, ret_n, ret_maps, error);
@@ -1207,10 +1214,7 @@ int lx_domain_block_stats(XvHypervisor *hv, const HvDomainRef *dom, const char *
 
         if (isempty(path))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Missing disk path");
-        r = lx_resolve(h, dom, &d, error);
-        if (r < 0)
-                return r;
-        r = require_active(&d, error);
+        r = resolve_active(h, dom, &d, error);
         if (r < 0)
                 return r;
         return xvb_block_stats(h->xs, h->host_root, d.id, d.name, path, ret, error);
@@ -1224,10 +1228,7 @@ int lx_domain_interface_stats(XvHypervisor *hv, const HvDomainRef *dom, const ch
 
         if (isempty(path))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Missing interface name");
-        r = lx_resolve(h, dom, &d, error);
-        if (r < 0)
-                return r;
-        r = require_active(&d, error);
+        r = resolve_active(h, dom, &d, error);
         if (r < 0)
                 return r;
         return hoststats_interface(h->host_root, d.id, path, ret, error);

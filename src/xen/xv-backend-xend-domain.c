@@ -46,6 +46,16 @@ static int require_inactive(const Dom *d, XvError *error) {
         return 0;
 }
 
+/* For operations on a running guest: Domain-0 refused with @what, then an inactive domain. */
+static int require_active_guest(const Dom *d, const char *what, XvError *error) {
+        int r;
+
+        r = refuse_dom0(d, what, error);
+        if (r < 0)
+                return r;
+        return require_active(d, error);
+}
+
 /* Resolves @ref and makes sure XenD answers (for operations XenD serves). */
 static int resolve_for_xend(XendBackend *h, const HvDomainRef *ref, Dom *d, int *ret_cfg, XvError *error) {
         int r;
@@ -479,10 +489,7 @@ static int simple_op(XendBackend *h, const HvDomainRef *dom, SimpleOp op, XvErro
         if (r < 0)
                 return r;
         BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
-        r = refuse_dom0(&d, verbs[op], error);
-        if (r < 0)
-                return r;
-        r = require_active(&d, error);
+        r = require_active_guest(&d, verbs[op], error);
         if (r < 0)
                 return r;
 
@@ -571,10 +578,7 @@ static int save_to(XendBackend *h, const HvDomainRef *dom, const char *path, XvE
         if (r < 0)
                 return r;
         BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
-        r = refuse_dom0(&d, "save", error);
-        if (r < 0)
-                return r;
-        r = require_active(&d, error);
+        r = require_active_guest(&d, "save", error);
         if (r < 0)
                 return r;
         backend_track(h, &d.uuid, TRACK_SAVED);
@@ -694,10 +698,7 @@ int xendbe_domain_core_dump(XvHypervisor *hv, const HvDomainRef *dom, const char
         if (r < 0)
                 return r;
         BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
-        r = refuse_dom0(&d, "dump", error);
-        if (r < 0)
-                return r;
-        r = require_active(&d, error);
+        r = require_active_guest(&d, "dump", error);
         if (r < 0)
                 return r;
         if (flags & HV_DUMP_CRASH)
@@ -1677,10 +1678,7 @@ int xendbe_domain_migrate_perform(XvHypervisor *hv, const HvDomainRef *dom, cons
         if (r < 0)
                 return r;
         BACKEND_CHANGES_DOMAIN(d.name, &d.uuid);
-        r = refuse_dom0(&d, "migrate", error);
-        if (r < 0)
-                return r;
-        r = require_active(&d, error);
+        r = require_active_guest(&d, "migrate", error);
         if (r < 0)
                 return r;
         backend_track(h, &d.uuid, TRACK_MIGRATED);
