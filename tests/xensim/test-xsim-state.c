@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "tests.h"
+#include "xsim-bench.h"
 #include "xsim-control.h"
 #include "xsim-hostfiles.h"
 #include "xsim-state.h"
@@ -407,6 +408,12 @@ TEST(host_files_follow_the_state) {
         ASSERT_OK(xsim_hostfiles_new(host, &files));
         ASSERT_OK(xsim_control_create_domain(host, "g", 64, 1, false, &d, NULL));
         settle(e);
+        {
+                char u[UUID_STRING_BUF];
+
+                (void) snprintf(p, sizeof(p), "%s/var/lib/xend/domains/%s", root, uuid_format(&d->uuid, u));
+                ASSERT_TRUE(access(p, F_OK) < 0);       /* created, not managed */
+        }
         (void) snprintf(p, sizeof(p), "%s/sys/bus/xen-backend/devices/vbd-1-51712/statistics/wr_sect", root);
         ASSERT_EQ(access(p, R_OK), 0);
         (void) snprintf(p, sizeof(p), "%s/proc/net/dev", root);
@@ -424,9 +431,105 @@ TEST(host_files_follow_the_state) {
         (void) snprintf(p, sizeof(p), "%s/proc/cpuinfo", root);
         ASSERT_EQ(access(p, R_OK), 0);
 
+        /* XenD's directory of a managed domain: there from op=new to op=delete; a domain that
+         * was only created (like "g") has none. */
+        {
+                char u[UUID_STRING_BUF];
+                XvUuid uuid;
+                XsimDomain *m;
+
+                ASSERT_OK(uuid_parse("6b656e63-6800-4000-8000-0000000000aa", &uuid));
+                ASSERT_OK(xsim_domain_define(host, "m", &uuid, false, 65536, 65536, 1, NULL, &m, NULL));
+                (void) snprintf(p, sizeof(p), "%s/var/lib/xend/domains/%s", root, uuid_format(&uuid, u));
+                ASSERT_EQ(access(p, F_OK), 0);
+                ASSERT_OK(xsim_domain_undefine(m, NULL));
+                ASSERT_TRUE(access(p, F_OK) < 0);
+        }
+
         files = xsim_hostfiles_free(files);
         (void) snprintf(p, sizeof(p), "rm -rf '%s'", root);
         ASSERT_EQ(system(p), 0);        /* NOLINT(cert-env33-c): our own mkdtemp() directory */
+}
+
+/* "bench populate": the domains rpcbench's setup would define (names, UUIDs, MACs), cloned from a
+ * seed's configuration, every second one running. */
+TEST(bench_populate) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(xsim_host_freep) XsimHost *host = new_host(4, &e);
+        _cleanup_(xsim_control_freep) XsimControl *c = NULL;
+        _cleanup_(sexpr_freep) Sexpr *cfg = NULL;
+        char path[] = "/tmp/xsim-bench-test.XXXXXX";
+        char sock[sizeof(path) + 16];
+        XvError error = XV_ERROR_NULL;
+        StrBuf b = STRBUF_INIT;
+        XsimDomain *seed, *d;
+        XvUuid u;
+
+        ASSERT_NOT_NULL(mkdtemp(path));
+        (void) snprintf(sock, sizeof(sock), "%s/ctl", path);
+        ASSERT_OK(xsim_control_new(host, sock, NULL, &c));
+        ASSERT_OK(uuid_parse("6b656e63-6800-4000-8000-00000005eed0", &u));
+        ASSERT_OK(sexpr_parse_string("(vm (name xvbench-seed) (uuid 6b656e63-6800-4000-8000-00000005eed0) "
+                                     "(memory 2) (vcpus 1) (image (linux (kernel /boot/vmlinuz-bench))) "
+                                     "(device (vbd (dev xvda) (uname file:/var/lib/xen/images/xvbench-seed.img) (mode w))) "
+                                     "(device (vif (mac 00:16:3e:ff:ff:fc) (bridge xenbr0))))", &cfg, NULL));
+        ASSERT_OK(xsim_domain_define(host, "xvbench-seed", &u, false, 2048, 2048, 1, TAKE_PTR(cfg), &seed, NULL));
+
+        ASSERT_OK(xsim_control_run(c, "bench populate xvbench-seed bench-a 0 3", &b, NULL));
+        ASSERT_OK(xsim_control_run(c, "bench populate xvbench-seed bench-a 3 2", &b, NULL));
+        for (unsigned i = 0; i < 5; i++) {
+                char name[XSIM_BENCH_NAME_MAX], uuid[40], mac[20], img[128], u2[UUID_STRING_BUF];
+
+                xsim_bench_identity("bench-a", i, name, uuid, mac);
+                d = xsim_domain_by_name(host, name);
+                ASSERT_NOT_NULL(d);
+                ASSERT_TRUE(d->managed);
+                ASSERT_STREQ(uuid_format(&d->uuid, u2), uuid);
+                ASSERT_STREQ(sexpr_node(d->config, "vm/name"), name);
+                ASSERT_STREQ(sexpr_node(d->config, "vm/uuid"), uuid);
+                {
+                        _cleanup_free_ char *text = NULL;
+                        char want[64];
+
+                        ASSERT_OK(sexpr_format(d->config, &text));
+                        (void) snprintf(want, sizeof(want), "(mac %s)", mac);
+                        ASSERT_NOT_NULL(strstr(text, want));
+                        (void) snprintf(img, sizeof(img), "(uname file:/var/lib/xen/images/%s.img)", name);
+                        ASSERT_NOT_NULL(strstr(text, img));
+                        ASSERT_NULL(strstr(text, "seed"));
+                }
+                ASSERT_EQ(d->memory_kib, UINT64_C(2048));
+                if (i % 2 == 0) {
+                        ASSERT_GT(d->domid, 0);
+                        ASSERT_EQ(d->state, XSIM_STATE_RUNNING);
+                } else
+                        ASSERT_EQ(d->domid, -1);
+        }
+        /* rpcbench's scheme: FNV-1a of the prefix, then the index. */
+        d = xsim_domain_by_name(host, "bench-a00001");
+        {
+                char u2[UUID_STRING_BUF];
+
+                ASSERT_STREQ(uuid_format(&d->uuid, u2), "3c661d27-b3e7-4000-8000-000000000001");
+        }
+        ASSERT_NULL(xsim_domain_by_name(host, "bench-a00005"));
+        ASSERT_STREQ(sexpr_node(seed->config, "vm/name"), "xvbench-seed");
+
+        /* An existing name, an unknown seed, a bad prefix or count: refused. */
+        ASSERT_TRUE(xsim_control_run(c, "bench populate xvbench-seed bench-a 4 1", &b, &error) < 0);
+        xv_error_done(&error);
+        ASSERT_TRUE(xsim_control_run(c, "bench populate nosuch bench-b 0 1", &b, &error) < 0);
+        xv_error_done(&error);
+        ASSERT_TRUE(xsim_control_run(c, "bench populate xvbench-seed (x 0 1", &b, &error) < 0);
+        xv_error_done(&error);
+        ASSERT_TRUE(xsim_control_run(c, "bench populate xvbench-seed bench-c 0 99999999", &b, &error) < 0);
+        xv_error_done(&error);
+        ASSERT_TRUE(xsim_control_run(c, "bench populate xvbench-seed bench-c 0", &b, &error) < 0);
+        xv_error_done(&error);
+        strbuf_done(&b);
+        c = xsim_control_free(c);
+        (void) unlink(sock);
+        (void) rmdir(path);
 }
 
 DEFINE_TEST_MAIN

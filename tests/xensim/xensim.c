@@ -166,6 +166,10 @@ static size_t hook_xenstore_count_watches(void *userdata, const char *path) {
         return xsim_xenstore_count_watches(userdata, path);
 }
 
+static void hook_hv_stats(void *userdata, bool reset, struct StrBuf *out) {
+        xsim_hv_stats(userdata, reset, out);
+}
+
 static int create_bench_domains(XsimHost *host) {
         uint64_t need = (uint64_t) arg_domains * XENSIM_BENCH_MEMORY_MIB * 1024;
         int r;
@@ -327,6 +331,8 @@ static int run(int argc, char *argv[]) {
                 .xenstore_set_absent = hook_xenstore_set_absent,
                 .xenstore_count_watches = hook_xenstore_count_watches,
                 .xenstore = xs,
+                .hv_stats = hook_hv_stats,
+                .hv = hv,
         };
         r = xsim_control_new(host, control_socket, &hooks, &control);
         if (r < 0)

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "xsim-bench.h"
 #include "xsim-control.h"
 #include "xv-alloc.h"
 #include "xv-parse-util.h"
@@ -82,6 +83,17 @@ static void xend_stats_format(StrBuf *out) {
         for (size_t i = 0; i < xend_stats.n_stats; i++)
                 strbuf_appendf(out, "%" PRIu64 " %s\n", xend_stats.stats[i].count, xend_stats.stats[i].key);
         strbuf_appendf(out, "other %" PRIu64 "\n", xend_stats.other);
+}
+
+static int run_hv(XsimControl *c, char **w, size_t n, StrBuf *out, XvError *error) {
+        bool reset = n == 3 && streq(w[2], "reset");
+
+        if (n < 2 || !streq(w[1], "stats") || (n > 2 && !reset))
+                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Usage: hv stats [reset]");
+        if (!c->hooks.hv_stats)
+                return xv_error_setf(error, XVP_ERR_OPERATION_INVALID, "The hypervisor is not running");
+        c->hooks.hv_stats(c->hooks.hv, reset, out);
+        return 0;
 }
 
 static ControlClient *client_free(ControlClient *cl) {
@@ -373,10 +385,12 @@ static const char help_text[] =
         "xenstore absent|stale on|off\n"
         "xenstore watches PATH\n"
         "hypervisor fail on|off\n"
+        "hv stats [reset]\n"
         "domain create NAME [MEM_MIB [VCPUS]]\n"
         "domain crash NAME\n"
         "domain shutdown NAME poweroff|reboot|suspend|crash|watchdog\n"
         "domain destroy|pause|unpause NAME\n"
+        "bench populate SEED PREFIX FIRST COUNT\n"
         "stats\n"
         "list\n";
 
@@ -413,8 +427,19 @@ int xsim_control_run(XsimControl *c, const char *line, StrBuf *out, XvError *err
                 c->host->faults.hypervisor_fail = on;
                 return 0;
         }
+        if (streq(w[0], "hv"))
+                return run_hv(c, w, n, out, error);
         if (streq(w[0], "domain"))
                 return run_domain(c, w, n, out, error);
+        if (streq(w[0], "bench")) {
+                unsigned first = 0, count = 0;
+
+                if (n != 6 || !streq(w[1], "populate") || safe_atou(w[4], &first) < 0 ||
+                    safe_atou(w[5], &count) < 0)
+                        return xv_error_setf(error, XVP_ERR_INVALID_ARG,
+                                             "Usage: bench populate SEED PREFIX FIRST COUNT");
+                return xsim_bench_populate(c->host, w[2], w[3], first, count, error);
+        }
         if (streq(w[0], "stats")) {
                 run_stats(c, out);
                 return 0;

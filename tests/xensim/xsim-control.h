@@ -17,6 +17,7 @@
 #define XSIM_CONTROL_WORDS_MAX          8
 
 typedef struct XsimControl XsimControl;
+struct StrBuf;
 
 /* The servers whose switches are more than a flag in XsimFaults: turning XenD or xenstore absent
  * closes their listening sockets. Both hooks may be NULL (the server is not running). */
@@ -26,6 +27,9 @@ typedef struct XsimControlHooks {
         int (*xenstore_set_absent)(void *userdata, bool absent);
         size_t (*xenstore_count_watches)(void *userdata, const char *path);
         void *xenstore;
+        /* "hv stats [reset]": the hypercall counters (xsim_hv_stats()); NULL: no hypervisor. */
+        void (*hv_stats)(void *userdata, bool reset, struct StrBuf *out);
+        void *hv;
 } XsimControlHooks;
 
 int xsim_control_new(XsimHost *host, const char *socket_path, const XsimControlHooks *hooks,

@@ -386,10 +386,30 @@ static void schedule_refresh(XsimHostFiles *f) {
         (void) sd_event_source_set_enabled(f->refresh_source, SD_EVENT_ONESHOT);
 }
 
+/* XenD keeps every domain it manages in /var/lib/xend/domains/<uuid>/: libvirt's Xen driver and
+ * xenvirt tell a persistent running domain from a transient one by that directory. */
+static void domain_managed_dir(XsimHost *host, const XsimDomain *d, bool present) {
+        char path[XSIM_PATH_MAX], u[UUID_STRING_BUF];
+
+        if (!host->root)
+                return;
+        if ((size_t) snprintf(path, sizeof(path), "%s/var/lib/xend/domains/%s", host->root,
+                              uuid_format(&d->uuid, u)) >= sizeof(path))
+                return;
+        if (present)
+                (void) mkdir_parents(path, true);
+        else
+                (void) rm_rf(path);
+}
+
 static void on_host_event(XsimHost *host, XsimEvent event, XsimDomain *d, void *userdata) {
         XsimHostFiles *f = userdata;
 
         switch (event) {
+        case XSIM_EVENT_DEFINED:
+        case XSIM_EVENT_UNDEFINED:
+                domain_managed_dir(host, d, event == XSIM_EVENT_DEFINED);
+                return;
         case XSIM_EVENT_INTRODUCED:
         case XSIM_EVENT_CHANGED:
                 /* A device change (hot-plug through XenD rewrites the config) shows up here too. */

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include "hv/xsim-hv-proto.h"
 #include "xsim-hv.h"
 #include "xv-alloc.h"
+#include "xv-strbuf.h"
 
 #define XSIM_PAGE_KIB 4                 /* 4 KiB pages: tot_pages/max_pages count these */
 
@@ -50,8 +52,16 @@
 
 typedef struct HvConn HvConn;
 
+typedef struct HvStat {
+        const char *kind;               /* static */
+        uint64_t count;
+} HvStat;
+
 struct XsimHv {
         XsimHost *host;
+        HvStat stats[XSIM_HV_STATS_KINDS_MAX];
+        size_t n_stats;
+        uint64_t stats_total, stats_other;
         int listen_fd;
         sd_event_source *listen_source;
         char *socket_path;
@@ -796,7 +806,118 @@ static int64_t hv_sched_op(HvConn *c, uint64_t cmd, uint64_t arg) {
         return xsim_domain_shutdown(d, (XsimShutdownReason) rs.reason, NULL);
 }
 
+/* The name of a sysctl or domctl command, for the hypercall counters. */
+static const char *cmd_name(uint64_t op, uint32_t cmd) {
+        if (op == __HYPERVISOR_sysctl)
+                switch (cmd) {
+                case XEN_SYSCTL_physinfo:
+                        return "sysctl physinfo";
+                case XEN_SYSCTL_sched_id:
+                        return "sysctl sched_id";
+                case XEN_SYSCTL_getdomaininfolist:
+                        return "sysctl getdomaininfolist";
+                case XEN_SYSCTL_getcpuinfo:
+                        return "sysctl getcpuinfo";
+                case XEN_SYSCTL_availheap:
+                        return "sysctl availheap";
+                case XEN_SYSCTL_cputopoinfo:
+                        return "sysctl cputopoinfo";
+                case XEN_SYSCTL_numainfo:
+                        return "sysctl numainfo";
+                default:
+                        return "sysctl other";
+                }
+        switch (cmd) {
+        case XEN_DOMCTL_getdomaininfo:
+                return "domctl getdomaininfo";
+        case XEN_DOMCTL_pausedomain:
+                return "domctl pausedomain";
+        case XEN_DOMCTL_unpausedomain:
+                return "domctl unpausedomain";
+        case XEN_DOMCTL_destroydomain:
+                return "domctl destroydomain";
+        case XEN_DOMCTL_max_mem:
+                return "domctl max_mem";
+        case XEN_DOMCTL_max_vcpus:
+                return "domctl max_vcpus";
+        case XEN_DOMCTL_getvcpuinfo:
+                return "domctl getvcpuinfo";
+        case XEN_DOMCTL_getvcpuaffinity:
+                return "domctl getvcpuaffinity";
+        case XEN_DOMCTL_setvcpuaffinity:
+                return "domctl setvcpuaffinity";
+        case XEN_DOMCTL_scheduler_op:
+                return "domctl scheduler_op";
+        default:
+                return "domctl other";
+        }
+}
+
+static void hv_count_kind(XsimHv *hv, const char *kind) {
+        hv->stats_total++;
+        for (size_t i = 0; i < hv->n_stats; i++)
+                if (streq(hv->stats[i].kind, kind)) {
+                        hv->stats[i].count++;
+                        return;
+                }
+        if (hv->n_stats >= XSIM_HV_STATS_KINDS_MAX) {
+                hv->stats_other++;
+                return;
+        }
+        hv->stats[hv->n_stats++] = (HvStat) { .kind = kind, .count = 1 };
+}
+
+/* Counts one hypercall by kind ("hv stats" on the control socket). */
+static void hv_count(HvConn *c, uint64_t op, const uint64_t args[static XSIM_HV_HYPERCALL_ARGS]) {
+        uint32_t cmd = UINT32_MAX;
+
+        switch (op) {
+        case __HYPERVISOR_xen_version:
+                hv_count_kind(c->hv, "xen_version");
+                return;
+        case __HYPERVISOR_memory_op:
+                hv_count_kind(c->hv, "memory_op");
+                return;
+        case __HYPERVISOR_sched_op:
+                hv_count_kind(c->hv, "sched_op");
+                return;
+        case __HYPERVISOR_sysctl: {
+                struct xen_sysctl sop = { .cmd = UINT32_MAX };
+
+                (void) copy_from_guest(c, &sop, args[0], sizeof(sop));
+                /* A list of one is how a tool stack asks for one domain (xc_domain_getinfolist(),
+                 * hcall_domain_info()): counted apart from the lists of every domain. */
+                if (sop.cmd == XEN_SYSCTL_getdomaininfolist && sop.u.getdomaininfolist.max_domains == 1)
+                        hv_count_kind(c->hv, "sysctl getdomaininfolist one");
+                else
+                        hv_count_kind(c->hv, cmd_name(op, sop.cmd));
+                return;
+        }
+        case __HYPERVISOR_domctl:
+                /* The structure starts with the command. */
+                (void) copy_from_guest(c, &cmd, args[0], sizeof(cmd));
+                hv_count_kind(c->hv, cmd_name(op, cmd));
+                return;
+        default:
+                hv_count_kind(c->hv, "other");
+                return;
+        }
+}
+
+void xsim_hv_stats(XsimHv *hv, bool reset, struct StrBuf *out) {
+        if (reset) {
+                hv->n_stats = 0;
+                hv->stats_total = hv->stats_other = 0;
+                return;
+        }
+        strbuf_appendf(out, "total %" PRIu64 "\n", hv->stats_total);
+        for (size_t i = 0; i < hv->n_stats; i++)
+                strbuf_appendf(out, "%" PRIu64 " %s\n", hv->stats[i].count, hv->stats[i].kind);
+        strbuf_appendf(out, "other %" PRIu64 "\n", hv->stats_other);
+}
+
 static int64_t hv_hypercall(HvConn *c, uint64_t op, const uint64_t args[static XSIM_HV_HYPERCALL_ARGS]) {
+        hv_count(c, op, args);
         if (c->hv->host->faults.hypervisor_fail)
                 return -EPERM;
 

@@ -17,6 +17,14 @@ typedef struct XsimHv XsimHv;
 
 /* Binds @socket_path (a stale socket file there is replaced) and serves it on host->event. */
 int xsim_hv_new(XsimHost *host, const char *socket_path, XsimHv **ret);
+/* The hypercalls served, counted by kind ("sysctl getdomaininfolist", "domctl pausedomain", ...;
+ * kinds beyond XSIM_HV_STATS_KINDS_MAX count as "other"), for the per-call counts of
+ * tests/integration/t0665: appends "total N", "COUNT KIND" per kind in first-seen order and
+ * "other N" to @out (a StrBuf), or with @reset zeroes them. */
+#define XSIM_HV_STATS_KINDS_MAX 64
+struct StrBuf;
+void xsim_hv_stats(XsimHv *hv, bool reset, struct StrBuf *out);
+
 /* Closes every connection, stops listening and removes the socket file. */
 XsimHv *xsim_hv_free(XsimHv *hv);
 DEFINE_CLEANUP_FUNC(XsimHv *, xsim_hv_free);

@@ -14,12 +14,79 @@ static XsimNode *node_free(XsimNode *n) {
         for (size_t i = 0; i < n->n_children; i++)
                 node_free(n->children[i]);
         free(n->children);
+        free(n->index);
         free(n->perms);
         free(n->value);
         free(n->name);
         return mfree(n);
 }
 DEFINE_CLEANUP_FUNC(XsimNode *, node_free);
+
+/* FNV-1a */
+static uint32_t name_hash(const char *name, size_t len) {
+        uint32_t h = 2166136261u;
+
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (uint8_t) name[i]) * 16777619u;
+        return h;
+}
+
+static void index_insert(XsimNode **index, size_t size, XsimNode *c) {
+        size_t i = c->hash & (size - 1);
+
+        while (index[i])
+                i = (i + 1) & (size - 1);
+        index[i] = c;
+}
+
+/* (Re)builds the index of @n's children with room for @need of them at most half full. */
+static int index_rebuild(XsimNode *n, size_t need) {
+        XsimNode **index;
+        size_t size = 2 * XSIM_NODE_INDEX_MIN;
+
+        while (size < 2 * need)
+                size *= 2;
+        index = new0(XsimNode *, size);
+        if (!index)
+                return -ENOMEM;
+        for (size_t i = 0; i < n->n_children; i++)
+                index_insert(index, size, n->children[i]);
+        free(n->index);
+        n->index = index;
+        n->index_size = size;
+        return 0;
+}
+
+/* Before @n gets one more child: the index follows the number of children. */
+static int index_grow(XsimNode *n) {
+        size_t need = n->n_children + 1;
+
+        if (need < XSIM_NODE_INDEX_MIN)
+                return 0;
+        if (n->index && need * 2 <= n->index_size)
+                return 0;
+        return index_rebuild(n, need);
+}
+
+/* Takes @c out of @n's index: backward-shift deletion, so that no probe chain breaks. */
+static void index_remove(XsimNode *n, const XsimNode *c) {
+        size_t mask = n->index_size - 1, i, j;
+
+        if (!n->index)
+                return;
+        for (i = c->hash & mask; n->index[i] != c; i = (i + 1) & mask)
+                assert(n->index[i]);
+        for (j = (i + 1) & mask; n->index[j]; j = (j + 1) & mask) {
+                size_t home = n->index[j]->hash & mask;
+
+                /* The entry at j may move to the hole at i when its home slot is not in (i, j]. */
+                if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+                        n->index[i] = n->index[j];
+                        i = j;
+                }
+        }
+        n->index[i] = NULL;
+}
 
 static int node_new(const char *name, size_t name_len, const XsimPerm *perms, size_t n_perms,
                     XsimNode **ret) {
@@ -29,6 +96,7 @@ static int node_new(const char *name, size_t name_len, const XsimPerm *perms, si
         if (!n)
                 return -ENOMEM;
         n->name = strndup(name, name_len);
+        n->hash = name_hash(name, name_len);
         n->value = strdup("");
         n->perms = new(XsimPerm, MAX(n_perms, (size_t) 1));
         if (!n->name || !n->value || !n->perms)
@@ -95,6 +163,11 @@ static int node_clone(const XsimNode *n, XsimNode *parent, XsimNode **ret) {
                                 return r;
                         c->n_children++;
                 }
+                if (n->index) {
+                        r = index_rebuild(c, c->n_children);
+                        if (r < 0)
+                                return r;
+                }
         }
         *ret = TAKE_PTR(c);
         return 0;
@@ -146,6 +219,15 @@ bool xsim_store_path_valid(const char *path) {
 }
 
 static XsimNode *node_child(const XsimNode *n, const char *name, size_t name_len) {
+        if (n->index) {
+                size_t mask = n->index_size - 1;
+
+                for (size_t i = name_hash(name, name_len) & mask; n->index[i]; i = (i + 1) & mask)
+                        if (strlen(n->index[i]->name) == name_len &&
+                            memcmp(n->index[i]->name, name, name_len) == 0)
+                                return n->index[i];
+                return NULL;
+        }
         for (size_t i = 0; i < n->n_children; i++)
                 if (strlen(n->children[i]->name) == name_len &&
                     memcmp(n->children[i]->name, name, name_len) == 0)
@@ -226,11 +308,14 @@ static int store_create(XsimStore *s, const char *path, XsimNode **ret) {
                 r = node_new(rest, l, n->perms, n->n_perms, &c);
                 if (r < 0)
                         return r;
-                if (GREEDY_REALLOC(n->children, n->allocated_children, n->n_children + 1) < 0) {
+                if (GREEDY_REALLOC(n->children, n->allocated_children, n->n_children + 1) < 0 ||
+                    index_grow(n) < 0) {
                         node_free(c);
                         return -ENOMEM;
                 }
                 n->children[n->n_children++] = c;
+                if (n->index)
+                        index_insert(n->index, n->index_size, c);
                 c->parent = n;
                 n->generation = store_next_generation(s);
                 c->generation = store_next_generation(s);
@@ -310,6 +395,7 @@ int xsim_store_rm(XsimStore *s, const char *path) {
                 if (parent->children[i] == n)
                         break;
         assert(i < parent->n_children);
+        index_remove(parent, n);
         memmove(parent->children + i, parent->children + i + 1,
                 (parent->n_children - i - 1) * sizeof(XsimNode *));
         parent->n_children--;

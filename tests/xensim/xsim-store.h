@@ -21,6 +21,7 @@
 #define XSIM_STORE_PERMS_MAX    32      /* permission entries per node */
 #define XSIM_STORE_PATH_MAX     3072    /* XENSTORE_ABS_PATH_MAX */
 #define XSIM_STORE_VALUE_MAX    4096    /* XENSTORE_PAYLOAD_MAX bounds any value a client can write */
+#define XSIM_NODE_INDEX_MIN     16      /* children from which a node indexes them by name */
 
 /* One "<letter><domid>" entry: 'n' none, 'r' read, 'w' write, 'b' both. The first entry names
  * the owner and gives the access of every domain not listed. */
@@ -40,6 +41,12 @@ typedef struct XsimNode {
         struct XsimNode **children;     /* in creation order, as xenstored lists them */
         size_t n_children;
         size_t allocated_children;
+        /* The children by name (open addressing, linear probing), once there are
+         * XSIM_NODE_INDEX_MIN of them: /local/domain holds one child per domain, and a linear
+         * search made every path lookup O(domains). */
+        struct XsimNode **index;
+        size_t index_size;              /* a power of two, or 0 without an index */
+        uint32_t hash;                  /* of name */
         struct XsimNode *parent;
         uint64_t generation;            /* changes whenever value, perms or the child list change */
         uint64_t base_generation;       /* in a clone: the original's generation; 0 for nodes created
