@@ -18,6 +18,14 @@
 #                                that does not make it is left out from that N on (reported)
 #   BENCH_LIBVIRTD=libvirtd      the reference daemon; "no" runs xenvirtd alone (no ratios)
 #   BENCH_XEND_DELAY_MS=200      XenD delay of the slow-XenD isolation check
+#   BENCH_ONLY="connect lookup_info list dumpxml concurrency xend_requests xend_slow pingpong"
+#                                the measurements to run (default: all of them)
+#   BENCH_SETUP=populate         how xenvirtd's sandbox grows: "populate" has xensim clone the
+#                                domains rpcbench's setup would define (same names, UUIDs, MACs,
+#                                every second one running) from one seed defined through the API
+#                                ("xensim-ctl SOCK bench populate"); "api" runs rpcbench setup
+#                                (define + start through xenvirtd, minutes at N = 10,000). The
+#                                reference libvirtd always grows through the API.
 #
 # Every cell (N, benchmark, threads) runs A, B, A, B... (xenvirtd, libvirtd) for BENCH_REPS
 # repetitions, so that both servers see the same machine. Raw rpcbench lines go to OUT/raw.txt,
@@ -64,6 +72,9 @@ tmpdir=${BENCH_TMPDIR:-/dev/shm}
 setup_timeout=${BENCH_SETUP_TIMEOUT:-300}
 libvirtd_bin=${BENCH_LIBVIRTD:-libvirtd}
 xend_delay=${BENCH_XEND_DELAY_MS:-200}
+all_benches="connect lookup_info list dumpxml concurrency xend_requests xend_slow pingpong"
+only=${BENCH_ONLY:-$all_benches}
+setup_mode=${BENCH_SETUP:-populate}
 
 is_uint() {
         case "$1" in ''|*[!0-9]*) return 1 ;; esac
@@ -79,6 +90,14 @@ is_uint "$reps" && [ "$reps" -ge 1 ] && [ "$reps" -le 100 ] || die "BENCH_REPS: 
 is_uint "$setup_timeout" && [ "$setup_timeout" -ge 1 ] || die "BENCH_SETUP_TIMEOUT: '$setup_timeout'"
 is_uint "$xend_delay" && [ "$xend_delay" -le 600000 ] || die "BENCH_XEND_DELAY_MS: '$xend_delay'"
 case "$secs" in ''|*[!0-9.]*) die "BENCH_SECS: '$secs' is not a number" ;; esac
+for v in $only; do
+        case " $all_benches " in *" $v "*) ;; *) die "BENCH_ONLY: '$v' is not one of: $all_benches" ;; esac
+done
+case "$setup_mode" in populate|api) ;; *) die "BENCH_SETUP: '$setup_mode' is not populate or api" ;; esac
+want() {                # BENCH: it is in BENCH_ONLY
+        case " $only " in *" $1 "*) return 0 ;; esac
+        return 1
+}
 ns=$(printf '%s\n' $ns | sort -n -u | tr '\n' ' ')
 ns=${ns% }
 
@@ -158,7 +177,7 @@ echo "$prog: work directory $work, results in $out" >&2
         echo "libvirt_client $(pkg-config --modversion libvirt 2>/dev/null || echo '?')"
         [ -z "$libvirtd_bin" ] || echo "libvirtd $("$libvirtd_bin" --version 2>/dev/null | head -n 1)"
         echo "xenvirt $(git -C "$srcdir" describe --always --dirty 2>/dev/null || echo '?')"
-        echo "params N=\"$ns\" reps=$reps secs=$secs threads=\"$threads\" xend_delay_ms=$xend_delay tmpdir=$tmpdir"
+        echo "params N=\"$ns\" reps=$reps secs=$secs threads=\"$threads\" xend_delay_ms=$xend_delay tmpdir=$tmpdir only=\"$only\" setup=$setup_mode"
 } > "$out/machine.txt"
 
 # ---- the servers ----------------------------------------------------------------------------
@@ -247,6 +266,7 @@ xend_count() {
 xend_requests() {       # N
         local n=$1 k base c what key
         [ "${ok[xenvirtd]}" = 1 ] || return 0
+        want xend_requests || return 0
         echo "virsh -c URI 'uri; list --all' | 'uri; dominfo bench-a00000' | 'uri; dominfo bench-a00001' (XenD requests: xensim-ctl SOCK xend stats, minus 'uri' alone)" >> "$cmdlog"
         for what in "list --all" "dominfo bench-a00000" "dominfo bench-a00001"; do
                 case "$what" in
@@ -273,6 +293,7 @@ xend_requests() {       # N
 xend_slow() {           # N
         local n=$1 r stop=$work/slow.stop lpid dpid scratch=$work/scratch.xml
         [ "${ok[xenvirtd]}" = 1 ] || return 0
+        want xend_slow || return 0
         sed -e 's/@NAME@/xvbench-scratch/g' -e 's/@UUID@/6b656e63-6800-4000-8000-00000000beef/' \
             -e 's/@MAC@/00:16:3e:ff:ff:fe/' -e 's/@TYPE@/xen/' "$template" > "$scratch"
         echo "xensim-ctl SOCK xend delay $xend_delay; background: virsh 'list --all' loop, virsh define/undefine loop; rpcbench lookup_info" >> "$cmdlog"
@@ -310,9 +331,28 @@ xend_slow() {           # N
 # ---- the matrix -----------------------------------------------------------------------------
 
 for r in $(seq 1 "$reps"); do
+        want pingpong || break
         echo "pingpong -d $secs" >> "$cmdlog"
         "$pp" -d "$secs" -l "server=floor n=0 rep=$r" >> "$raw"
 done
+
+# populate PREFIX COUNT: xenvirtd's sandbox grows by COUNT domains PREFIX00000... as rpcbench's setup
+# would define them, cloned inside xensim from a seed defined through xenvirtd (the XML the
+# template gives, so every clone has the configuration xenvirtd would have sent to XenD). Prints
+# a line like rpcbench's setup line.
+seed=xvbench-seed
+populate() {
+        local prefix=$1 count=$2 t0 t1 xml=$work/seed.xml total
+        sed -e "s/@NAME@/$seed/g" -e 's/@UUID@/6b656e63-6800-4000-8000-00000005eed0/' \
+            -e 's/@MAC@/00:16:3e:ff:ff:fc/' -e 's/@TYPE@/xen/' "$template" > "$xml"
+        t0=$(date +%s%N)
+        virsh -q -c "${uri[xenvirtd]}" define "$xml" > /dev/null || return 1
+        "$ctl" "$XENSIM_CONTROL" bench populate "$seed" "$prefix" 0 "$count" > /dev/null || return 1
+        virsh -q -c "${uri[xenvirtd]}" undefine "$seed" > /dev/null || return 1
+        t1=$(date +%s%N)
+        total=$(virsh -q -c "${uri[xenvirtd]}" list --all --name | grep -c .) || return 1
+        echo "bench=setup ndom=$total defined=$count started=$(((count + 1) / 2)) secs=$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f", d / 1e9 }') domtype=xen method=populate"
+}
 
 slow_n=
 for n in $ns; do
@@ -332,6 +372,17 @@ for n in $ns; do
         for s in $servers; do
                 [ "${ok[$s]}" = 1 ] || continue
                 echo "$(date -u +%T) $s: setup to N=$n" >&2
+                if [ "$s" = xenvirtd ] && [ "$setup_mode" = populate ]; then
+                        if ! line=$(populate "$prefix" $((n - have)) 2>> "$out/errors.txt"); then
+                                note "$s: populating to N=$n domains failed: left out from N=$n on"
+                                echo "server=$s n=$n rep=0 bench=setup_failed method=populate" >> "$raw"
+                                ok[$s]=0
+                        else
+                                echo "server=$s n=$n rep=0 $line" >> "$raw"
+                        fi
+                        echo "virsh -c URI define SEED.xml; xensim-ctl SOCK bench populate $seed $prefix 0 $((n - have)); virsh -c URI undefine $seed (SEED.xml: tests/bench/domain.xml for $seed)" >> "$cmdlog"
+                        continue
+                fi
                 if ! timeout "$setup_timeout" "$rb" -c "${uri[$s]}" -n $((n - have)) -p "$prefix" -x "$template" \
                         -l "server=$s n=$n rep=0" setup >> "$raw" 2>> "$out/errors.txt"; then
                         note "$s: growing to N=$n domains failed or took more than ${setup_timeout}s (BENCH_SETUP_TIMEOUT): left out from N=$n on"
@@ -362,6 +413,7 @@ for n in $ns; do
 
         echo "$(date -u +%T) N=$n: measuring" >&2
         for mode in connect lookup_info list dumpxml; do
+                want "$mode" || continue
                 for r in $(seq 1 "$reps"); do
                         for s in $servers; do
                                 measure "$s" "n=$n rep=$r" "$mode"
@@ -369,6 +421,7 @@ for n in $ns; do
                 done
         done
         for t in $threads; do
+                want concurrency || break
                 for r in $(seq 1 "$reps"); do
                         for s in $servers; do
                                 measure "$s" "n=$n rep=$r" -t "$t" concurrency
