@@ -12,6 +12,7 @@
 #include "xvd-client.h"
 #include "xvd-config.h"
 #include "xvd-dispatch.h"
+#include "xvd-lane.h"
 #include "xvd-manager.h"
 
 /* A client that does not read its replies is dropped once this much is queued for it: the
@@ -52,6 +53,7 @@ typedef struct EventCallback {
 struct Client {
         unsigned n_ref;
         Manager *manager;
+        Lane *lane;                     /* the loop that owns the connection, once attached */
 
         int fd;
         sd_event_source *io;
@@ -277,7 +279,7 @@ static void client_after_flush(Client *c) {
                         client_disconnect(c);
                         return;
                 }
-                manager_check_idle(c->manager);
+                lane_check_idle(c->lane);
         }
         client_update_events(c);
 }
@@ -325,6 +327,8 @@ int client_send(Client *c, Message *msg) {
                 client_disconnect(c);
                 return r;
         }
+        if (c->out_head)
+                lane_note_output(c->lane);
         client_update_events(c);
         return 0;
 }
@@ -336,7 +340,7 @@ bool client_has_pending_output(Client *c) {
 static void client_note_rx(Client *c) {
         uint64_t now;
 
-        if (sd_event_now(manager_get_event(c->manager), CLOCK_MONOTONIC, &now) >= 0)
+        if (sd_event_now(lane_get_event(c->lane), CLOCK_MONOTONIC, &now) >= 0)
                 c->last_rx_usec = now;
         c->pings_unanswered = 0;
 }
@@ -355,7 +359,7 @@ static void client_schedule_input(Client *c) {
         int r;
 
         if (!c->input_defer) {
-                r = sd_event_add_defer(manager_get_event(c->manager), &c->input_defer, on_client_input_defer, c);
+                r = sd_event_add_defer(lane_get_event(c->lane), &c->input_defer, on_client_input_defer, c);
                 if (r < 0) {
                         log_warning_errno(r, "Client %s: cannot schedule its pending input: %m", c->description);
                         client_disconnect(c);
@@ -469,19 +473,42 @@ int client_new(Manager *m, int fd, bool ro_socket, Client **ret) {
                         (unsigned) c->uid, ro_socket ? " ro" : "");
 
         r = message_reader_new(config->max_frame_size, &c->reader);
-        if (r >= 0)
-                r = sd_event_add_io(manager_get_event(m), &c->io, fd, EPOLLIN, on_client_io, c);
         if (r < 0) {
                 c->connected = false;
                 c->fd = -EBADF;         /* the caller still owns it on failure */
                 client_free(c);
                 return r;
         }
-        (void) sd_event_source_set_description(c->io, "client");
-        client_note_rx(c);
 
         *ret = c;
         return 0;
+}
+
+int client_attach(Client *c, Lane *l) {
+        int r;
+
+        assert(c);
+        assert(l);
+        assert(!c->lane);
+
+        c->lane = l;
+        if (!c->connected)
+                return -ENOTCONN;
+        r = sd_event_add_io(lane_get_event(l), &c->io, c->fd, EPOLLIN, on_client_io, c);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(c->io, "client");
+        client_note_rx(c);
+        client_update_events(c);
+        return 0;
+}
+
+Lane *client_get_lane(Client *c) {
+        return c->lane;
+}
+
+bool client_needs_polkit(Client *c) {
+        return c->acl || !c->authenticated;
 }
 
 void client_close_after_flush(Client *c) {

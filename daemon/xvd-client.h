@@ -2,14 +2,16 @@
 #pragma once
 
 /*
- * Client: one connection. Non-blocking input through the incremental frame reader of
+ * Client: one connection, owned by one I/O lane (xvd-lane.h): created on the main loop, then
+ * attached to its lane's loop, whose thread alone touches it from then on. Non-blocking input through the incremental frame reader of
  * xv-message, a bounded outgoing queue, and the per-connection limits (requests in flight,
  * frame size, queued replies). Reference-counted, because a call that runs on a worker holds
  * its client until the reply is back on the loop: a client that vanished meanwhile is only
  * marked disconnected, and the late reply is dropped.
  *
  * Threads: client_get_uid(), client_get_pid() and client_is_read_only() may be called from any
- * thread (the values do not change while a call runs). Everything else is loop-thread only.
+ * thread (the values do not change while a call runs). Everything else is only for the thread
+ * of the client's lane ("loop thread" below).
  */
 
 #include <stdbool.h>
@@ -24,6 +26,7 @@
 
 typedef struct Manager Manager;
 typedef struct Client Client;
+typedef struct Lane Lane;
 
 /* For handlers (any thread): the peer's credentials from SO_PEERCRED, for audit logging, and
  * whether the connection is read-only (the ro socket, or CONNECT_OPEN with XVP_CONNECT_RO). */
@@ -32,8 +35,16 @@ pid_t client_get_pid(Client *c);
 gid_t client_get_gid(Client *c);
 bool client_is_read_only(Client *c);
 
-/* Loop thread only. */
+/* Main loop: a client for @fd (taken on success), not watched by any loop yet. */
 int client_new(Manager *m, int fd, bool ro_socket, Client **ret);
+/* On @l's thread, once: @l owns the client from now on and serves it. */
+int client_attach(Client *c, Lane *l);
+Lane *client_get_lane(Client *c);
+/* Whether the client may ever need polkit (polkit auth pending, per-call ACLs): such clients are
+ * served by the main loop, where polkit's bus lives. Any thread. */
+bool client_needs_polkit(Client *c);
+
+/* Loop thread only. */
 Client *client_ref(Client *c);
 Client *client_unref(Client *c);
 DEFINE_CLEANUP_FUNC(Client *, client_unref);

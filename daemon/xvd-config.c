@@ -236,6 +236,8 @@ int config_set(Config *c, const char *key, const char *value, XvError *error) {
                 return parse_unsigned(key, value, 1, CONFIG_MAX_REQUESTS_MAX, &c->max_requests_per_client, error);
         if (streq(key, "max_workers"))
                 return parse_unsigned(key, value, 1, CONFIG_MAX_WORKERS_MAX, &c->max_workers, error);
+        if (streq(key, "io_threads"))
+                return parse_unsigned(key, value, 0, CONFIG_IO_THREADS_MAX, &c->io_threads, error);
         if (streq(key, "keepalive_interval"))
                 return parse_unsigned(key, value, 0, 3600, &c->keepalive_interval, error);
         if (streq(key, "keepalive_count"))

@@ -34,6 +34,7 @@
 #define CONFIG_MAX_REQUESTS_MAX         1024u
 #define CONFIG_MAX_WORKERS_DEFAULT      8u
 #define CONFIG_MAX_WORKERS_MAX          256u
+#define CONFIG_IO_THREADS_MAX           8u      /* LANES_MAX */
 #define CONFIG_KEEPALIVE_INTERVAL_DEFAULT 5u
 #define CONFIG_KEEPALIVE_COUNT_DEFAULT  5u
 
@@ -65,6 +66,7 @@ typedef struct Config {
         unsigned max_clients;
         unsigned max_requests_per_client;
         unsigned max_workers;
+        unsigned io_threads;            /* event loops serving connections; 0: one per online CPU */
         uint64_t max_frame_size;        /* the largest length word accepted from a client */
         unsigned keepalive_interval;    /* seconds; 0 disables server-side pings */
         unsigned keepalive_count;

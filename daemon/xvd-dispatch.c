@@ -16,6 +16,7 @@
 #include "xvd-config.h"
 #include "xvd-dispatch-table.h"
 #include "xvd-dispatch.h"
+#include "xvd-lane.h"
 #include "xvd-manager.h"
 #include "xvd-polkit.h"
 #include "xvd-workers.h"
@@ -255,14 +256,15 @@ static void call_item_run(WorkItem *w) {
         call_run((Call *) w);
 }
 
+/* On the loop of the call's client (its lane). */
 static void call_item_complete(WorkItem *w) {
         Call *call = (Call *) w;
-        Manager *m = call->manager;
+        Lane *lane = client_get_lane(call->client);
 
         client_in_flight_dec(call->client);
         call->stage = CALL_POST_CHECK;
         call_step(call);
-        manager_check_idle(m);
+        lane_check_idle(lane);
 }
 
 /* Answers the call with @e instead of running it (or instead of its reply) and frees it. */
@@ -404,6 +406,7 @@ static void call_step(Call *call) {
                         call->stage = CALL_RUNNING;
                         call->item.run = call_item_run;
                         call->item.complete = call_item_complete;
+                        call->item.done = lane_get_done(client_get_lane(call->client));
                         client_in_flight_inc(call->client);
                         if (workers_submit(manager_get_workers(call->manager), &call->item) < 0) {
                                 client_in_flight_dec(call->client);

@@ -21,5 +21,6 @@
 typedef struct Manager Manager;
 typedef struct Client Client;
 
-/* Handles one complete frame from @c; takes ownership of @msg. Loop thread only. */
+/* Handles one complete frame from @c; takes ownership of @msg. On the thread of @c's lane; calls
+ * on workers complete there too. */
 void dispatch_frame(Manager *m, Client *c, Message *msg);

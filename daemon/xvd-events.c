@@ -6,6 +6,7 @@
 #include "xv-log.h"
 #include "xvd-client.h"
 #include "xvd-events.h"
+#include "xvd-lane.h"
 #include "xvd-manager.h"
 
 /* The frames one client gets for one event: one per matching callback registration, plus the
@@ -59,9 +60,9 @@ static void add_legacy_lifecycle(EventSend *s) {
         s->msgs[s->n_msgs++] = msg;
 }
 
-void events_broadcast(Manager *m, const HvEvent *event) {
+void events_deliver(Lane *l, const HvEvent *event) {
         EventSend s = { .event = event };
-        Client *c, *next;
+        size_t i = 0;
 
         assert(event);
 
@@ -71,26 +72,38 @@ void events_broadcast(Manager *m, const HvEvent *event) {
         memcpy(s.dom.uuid, event->ref.uuid.bytes, sizeof(s.dom.uuid));
         s.dom.id = event->ref.id;
 
-        log_debug("Lifecycle event %d/%d for domain '%s'.", event->event, event->detail, event->ref.name);
-
-        for (c = manager_first_client(m); c; c = next) {
+        while (i < lane_get_n_clients(l)) {
                 /* Sending may drop this client (one that does not read) from the list, never
-                 * another one: take the next one first, and keep this one alive while we look. */
+                 * another one: keep it alive while we look, and move on only if it stayed. */
+                Client *c = lane_get_client(l, i);
                 _cleanup_(client_unrefp) _unused_ Client *ref = client_ref(c);
 
-                next = manager_next_client(m, c);
-
-                if (!client_is_connected(c) || !client_is_open(c))
-                        continue;
-
-                s.n_msgs = 0;
-                client_foreach_event_callback(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE, &event->ref.uuid,
-                                              add_callback_lifecycle, &s);
-                if (client_get_legacy_event(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE))
-                        add_legacy_lifecycle(&s);
-                /* With ACLs, the client's frames wait (in order) for its getattr check of the domain. */
-                client_send_domain_event(c, event->ref.name, &event->ref.uuid, s.msgs, s.n_msgs);
+                if (client_is_connected(c) && client_is_open(c)) {
+                        s.n_msgs = 0;
+                        client_foreach_event_callback(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE, &event->ref.uuid,
+                                                      add_callback_lifecycle, &s);
+                        if (client_get_legacy_event(c, XVP_DOMAIN_EVENT_ID_LIFECYCLE))
+                                add_legacy_lifecycle(&s);
+                        /* With ACLs, the client's frames wait (in order) for its getattr check of the domain. */
+                        client_send_domain_event(c, event->ref.name, &event->ref.uuid, s.msgs, s.n_msgs);
+                }
+                if (i < lane_get_n_clients(l) && lane_get_client(l, i) == c)
+                        i++;
         }
+}
+
+void events_broadcast(Manager *m, const HvEvent *event) {
+        Lane *l;
+
+        assert(event);
+
+        if (!event->ref.name)
+                return;
+        log_debug("Lifecycle event %d/%d for domain '%s'.", event->event, event->detail, event->ref.name);
+
+        /* Each lane delivers to its own clients, in the order the events came. */
+        for (unsigned i = 0; (l = manager_get_lane(m, i)); i++)
+                lane_broadcast_event(l, event);
 }
 
 static void on_hv_event(XvHypervisor *h, const HvEvent *event, void *userdata) {

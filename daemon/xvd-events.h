@@ -17,5 +17,9 @@ typedef struct Manager Manager;
 /* Installs the callback and the fd watch. A backend without an event fd delivers no events. */
 int events_attach(Manager *m, XvHypervisor *h, sd_event_source **ret);
 
-/* Delivers one event to every subscribed client (also used by tests through the callback). */
+/* Delivers one event to every subscribed client (also used by tests through the callback): each
+ * lane gets it for its own clients. Main loop. */
 void events_broadcast(Manager *m, const HvEvent *event);
+/* On @l's thread: the frames of @event to each of its clients that subscribed. */
+typedef struct Lane Lane;
+void events_deliver(Lane *l, const HvEvent *event);

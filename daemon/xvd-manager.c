@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "xvd-client.h"
 #include "xvd-config.h"
 #include "xvd-events.h"
+#include "xvd-lane.h"
 #include "xvd-listener.h"
 #include "xvd-manager.h"
 #include "xvd-polkit.h"
@@ -40,18 +42,19 @@ struct Manager {
         Listener *listeners[LISTENERS_MAX];
         unsigned n_listeners;
 
-        Client **clients;               /* each holds one reference */
-        size_t n_clients;
-        size_t clients_allocated;
+        /* The lanes own the clients; the count covers all of them, refused ones included. */
+        Lane *lanes[LANES_MAX];
+        unsigned n_lanes;
+        unsigned next_lane;             /* round robin over the lanes */
+        atomic_size_t n_clients;
 
         Workers *workers;
         Polkit *polkit;
         sd_event_source *event_source;
-        sd_event_source *keepalive_timer;
         sd_event_source *shutdown_timer;
         sd_event_source *sigterm, *sigint, *sighup;
 
-        int next_callback_id;
+        atomic_uint next_callback_id;
         bool exiting;
         bool pid_file_written;
 };
@@ -81,11 +84,12 @@ bool manager_is_exiting(Manager *m) {
 }
 
 int manager_next_callback_id(Manager *m) {
-        int id = m->next_callback_id;
-
         /* Wrapping after 2^31 registrations would reuse ids of long-gone callbacks: harmless. */
-        m->next_callback_id = id == INT32_MAX ? 0 : id + 1;
-        return id;
+        return (int) (atomic_fetch_add(&m->next_callback_id, 1) & INT32_MAX);
+}
+
+Lane *manager_get_lane(Manager *m, unsigned index) {
+        return index < m->n_lanes ? m->lanes[index] : NULL;
 }
 
 int manager_new(Config *config, const char *config_path, bool config_path_explicit, bool debug, Manager **ret) {
@@ -111,24 +115,24 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
+        /* The lanes' threads end first: from here on, this thread owns every client. */
+        for (unsigned i = 1; i < m->n_lanes; i++)
+                lane_stop(m->lanes[i]);
+
         for (unsigned i = 0; i < m->n_listeners; i++)
                 listener_free(m->listeners[i]);
         m->n_listeners = 0;
 
-        /* Workers first: their completions still refer to clients. */
+        /* Workers next: their completions still refer to clients. */
         m->workers = workers_free(m->workers);
 
-        while (m->n_clients > 0) {
-                Client *c = client_ref(m->clients[m->n_clients - 1]);
-
-                client_disconnect(c);   /* drops the manager's reference */
-                client_unref(c);
-        }
-        free(m->clients);
+        /* Lane 0 last: the others may still post to it while their clients go. */
+        for (unsigned i = m->n_lanes; i > 0; i--)
+                m->lanes[i - 1] = lane_free(m->lanes[i - 1]);
+        m->n_lanes = 0;
         m->polkit = polkit_free(m->polkit);
 
         sd_event_source_disable_unref(m->event_source);
-        sd_event_source_disable_unref(m->keepalive_timer);
         sd_event_source_disable_unref(m->shutdown_timer);
         sd_event_source_disable_unref(m->sigterm);
         sd_event_source_disable_unref(m->sigint);
@@ -144,29 +148,37 @@ Manager *manager_free(Manager *m) {
 }
 
 Client *manager_first_client(Manager *m) {
-        return m->n_clients > 0 ? m->clients[0] : NULL;
+        return m->n_lanes > 0 ? lane_get_client(m->lanes[0], 0) : NULL;
 }
 
 Client *manager_next_client(Manager *m, Client *c) {
-        for (size_t i = 0; i < m->n_clients; i++)
-                if (m->clients[i] == c)
-                        return i + 1 < m->n_clients ? m->clients[i + 1] : NULL;
+        Lane *l = m->n_lanes > 0 ? m->lanes[0] : NULL;
+
+        for (size_t i = 0; l && i < lane_get_n_clients(l); i++)
+                if (lane_get_client(l, i) == c)
+                        return lane_get_client(l, i + 1);
         return NULL;
+}
+
+/* Polkit's bus and the refusal's bookkeeping live on the main loop: such clients stay on lane 0.
+ * The others go round robin over all lanes. */
+static Lane *manager_pick_lane(Manager *m, Client *c) {
+        if (m->n_lanes <= 1 || client_is_refused(c) || client_needs_polkit(c))
+                return m->lanes[0];
+        m->next_lane = (m->next_lane + 1) % m->n_lanes;
+        return m->lanes[m->next_lane];
 }
 
 int manager_add_client(Manager *m, int fd, bool read_only) {
         Client *c = NULL;
+        size_t n = atomic_load(&m->n_clients);
         int r;
 
-        if (m->exiting || m->n_clients >= m->config.max_clients + MANAGER_REFUSED_CLIENTS_MAX) {
+        assert(m->n_lanes > 0);
+
+        if (m->exiting || n >= m->config.max_clients + MANAGER_REFUSED_CLIENTS_MAX) {
                 safe_close(fd);
                 return -EBUSY;
-        }
-
-        r = GREEDY_REALLOC(m->clients, m->clients_allocated, m->n_clients + 1);
-        if (r < 0) {
-                safe_close(fd);
-                return r;
         }
 
         r = client_new(m, fd, read_only, &c);
@@ -175,35 +187,45 @@ int manager_add_client(Manager *m, int fd, bool read_only) {
                 return log_warning_errno(r, "Cannot set up a new connection: %m");
         }
 
-        if (m->n_clients >= m->config.max_clients) {
+        if (n >= m->config.max_clients) {
                 log_warning("Too many clients (limit %u): refusing %s.", m->config.max_clients,
                             client_get_description(c));
                 client_set_refused(c);
         } else
                 log_debug("New client %s.", client_get_description(c));
 
-        m->clients[m->n_clients++] = c;
+        /* Counted from now on; client_disconnect() uncounts it, on whichever thread. */
+        atomic_fetch_add(&m->n_clients, 1);
+        lane_adopt_client(manager_pick_lane(m, c), c);
         return 0;
 }
 
 void manager_remove_client(Manager *m, Client *c) {
-        for (size_t i = 0; i < m->n_clients; i++)
-                if (m->clients[i] == c) {
-                        memmove(m->clients + i, m->clients + i + 1, (m->n_clients - i - 1) * sizeof(Client *));
-                        m->n_clients--;
-                        client_unref(c);
-                        manager_check_idle(m);
-                        return;
-                }
+        Lane *l = client_get_lane(c);
+
+        assert(atomic_load(&m->n_clients) > 0);
+        atomic_fetch_sub(&m->n_clients, 1);
+        if (!l) {
+                manager_check_idle(m);  /* never attached: still on the main loop */
+                return;
+        }
+        lane_remove_client(l, c);
+        lane_check_idle(l);
 }
 
 void manager_check_idle(Manager *m) {
+        Lane *l0;
+
         if (!m->exiting)
                 return;
         if (workers_get_pending(m->workers) > 0)
                 return;
-        for (size_t i = 0; i < m->n_clients; i++)
-                if (client_has_pending_output(m->clients[i]))
+        l0 = m->n_lanes > 0 ? m->lanes[0] : NULL;
+        for (size_t i = 0; l0 && i < lane_get_n_clients(l0); i++)
+                if (client_has_pending_output(lane_get_client(l0, i)))
+                        return;
+        for (unsigned i = 1; i < m->n_lanes; i++)
+                if (m->lanes[i] && lane_is_busy(m->lanes[i]))
                         return;
         (void) sd_event_exit(m->event, 0);
 }
@@ -224,7 +246,7 @@ void manager_notify_status(Manager *m) {
                           st.xm_dir_active ? ", XM directory active" : "",
                           m->config.auth_unix_rw == CONFIG_AUTH_POLKIT || m->config.auth_unix_ro == CONFIG_AUTH_POLKIT ?
                           ", polkit auth" : "",
-                          m->config.access_polkit ? ", polkit ACLs" : "", m->n_clients);
+                          m->config.access_polkit ? ", polkit ACLs" : "", atomic_load(&m->n_clients));
 }
 
 static int on_shutdown_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -244,12 +266,12 @@ static void manager_begin_shutdown(Manager *m) {
 
         for (unsigned i = 0; i < m->n_listeners; i++)
                 listener_set_enabled(m->listeners[i], false);
-        for (size_t i = 0; i < m->n_clients; i++)
-                client_stop_reading(m->clients[i]);
 
         (void) sd_event_add_time_relative(m->event, &m->shutdown_timer, CLOCK_MONOTONIC,
                                           MANAGER_SHUTDOWN_TIMEOUT_USEC, 0, on_shutdown_timeout, m);
-        manager_check_idle(m);
+        /* Every lane stops reading; lane 0 (this thread) at once, which also checks for idle. */
+        for (unsigned i = m->n_lanes; i > 0; i--)
+                lane_begin_shutdown(m->lanes[i - 1]);
 }
 
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -286,47 +308,51 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-static int on_keepalive(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        uint64_t interval = (uint64_t) m->config.keepalive_interval * USEC_PER_SEC;
-        size_t i = 0;
-
-        while (i < m->n_clients) {
-                Client *c = m->clients[i];
-
-                client_keepalive_tick(c, usec, interval, m->config.keepalive_count);
-                /* A dropped client left the array: the same index now holds the next one. */
-                if (i < m->n_clients && m->clients[i] == c)
-                        i++;
-        }
-
-        if (interval > 0)
-                (void) sd_event_source_set_time(s, usec + interval);
-        return 0;
-}
-
+/* Each lane pings its own clients, on its own timer. */
 static int manager_arm_keepalive(Manager *m) {
         uint64_t interval = (uint64_t) m->config.keepalive_interval * USEC_PER_SEC;
-        int r;
 
-        if (interval == 0) {
-                if (m->keepalive_timer)
-                        (void) sd_event_source_set_enabled(m->keepalive_timer, SD_EVENT_OFF);
-                return 0;
-        }
-        if (!m->keepalive_timer) {
-                r = sd_event_add_time_relative(m->event, &m->keepalive_timer, CLOCK_MONOTONIC, interval, 0,
-                                               on_keepalive, m);
-                if (r < 0)
-                        return r;
-                (void) sd_event_source_set_description(m->keepalive_timer, "keepalive");
-        } else
-                (void) sd_event_source_set_time_relative(m->keepalive_timer, interval);
-        return sd_event_source_set_enabled(m->keepalive_timer, SD_EVENT_ON);
+        for (unsigned i = 0; i < m->n_lanes; i++)
+                lane_set_keepalive(m->lanes[i], interval, m->config.keepalive_count);
+        return 0;
 }
 
 static void on_workers_idle(void *userdata) {
         manager_check_idle(userdata);
+}
+
+static void on_lane_workers_idle(void *userdata) {
+        lane_check_idle(userdata);
+}
+
+/* The I/O lanes beyond lane 0: io_threads of them in all, 0 meaning one per online CPU. */
+static int manager_start_lanes(Manager *m) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned n = m->config.io_threads;
+        int r;
+
+        if (n == 0)
+                n = cpus > 0 ? (unsigned) MIN(cpus, (long) LANES_MAX) : 1u;
+        n = MIN(n, LANES_MAX);
+
+        while (m->n_lanes < n) {
+                _cleanup_(lane_freep) Lane *l = NULL;
+                WorkersDone *done;
+
+                r = lane_new(m, m->n_lanes, NULL, &l);
+                if (r < 0)
+                        return r;
+                r = workers_add_done(m->workers, lane_get_event(l), on_lane_workers_idle, l, &done);
+                if (r < 0)
+                        return r;
+                lane_set_done(l, done);
+                r = lane_start(l);
+                if (r < 0)
+                        return r;
+                m->lanes[m->n_lanes++] = TAKE_PTR(l);
+        }
+        log_debug("Serving connections on %u I/O lane(s).", m->n_lanes);
+        return 0;
 }
 
 static int manager_open_listeners(Manager *m, XvError *error) {
@@ -410,6 +436,11 @@ int manager_setup(Manager *m, XvError *error) {
         if (r < 0)
                 return xv_error_set_errnof(error, r, "cannot create the event loop");
 
+        r = lane_new(m, 0, m->event, &m->lanes[0]);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot set up the main loop's lane");
+        m->n_lanes = 1;
+
         /* Always there: the bus is only opened by the first check. */
         r = polkit_new(m->event, &m->polkit);
         if (r < 0)
@@ -454,6 +485,10 @@ int manager_startup(Manager *m, XvError *error) {
         if (r < 0)
                 return xv_error_set_errnof(error, r, "cannot start %u worker threads", m->config.max_workers);
         workers_set_idle_callback(m->workers, on_workers_idle, m);
+
+        r = manager_start_lanes(m);
+        if (r < 0)
+                return xv_error_set_errnof(error, r, "cannot start the I/O lanes");
 
         r = manager_arm_keepalive(m);
         if (r < 0)

@@ -2,10 +2,11 @@
 #pragma once
 
 /*
- * Manager: the daemon's single owner of state. It holds the sd-event loop, the backend handle,
- * the listening sockets, the list of clients, the worker pool and the configured limits. Every
- * field is owned by the event loop thread; handlers that run on workers (@blocking: yes) only
- * ever call manager_get_hypervisor(), which is immutable after start-up.
+ * Manager: the daemon's single owner of state. It holds the main sd-event loop, the backend
+ * handle, the listening sockets, the I/O lanes (which own the clients, see xvd-lane.h), the
+ * worker pool and the configured limits. Every field is owned by the main loop thread; handlers
+ * that run on workers (@blocking: yes) only ever call manager_get_hypervisor(), which is
+ * immutable after start-up. Code on a lane's thread calls only what says "any thread" below.
  */
 
 #include <stdbool.h>
@@ -43,15 +44,21 @@ int manager_run(Manager *m);
 sd_event *manager_get_event(Manager *m);
 const Config *manager_get_config(Manager *m);
 
-/* A new callback id for CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: daemon-global, from 0 on,
- * as libvirtd numbers them. */
+/* Any thread. A new callback id for CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: daemon-global,
+ * from 0 on, as libvirtd numbers them. */
 int manager_next_callback_id(Manager *m);
 
-/* Client bookkeeping, called by the listener and by client_disconnect(). */
+/* Client bookkeeping: manager_add_client() on the main loop (the listener), which hands the
+ * client to a lane; manager_remove_client() on the client's lane thread (client_disconnect()). */
 int manager_add_client(Manager *m, int fd, bool read_only);
 void manager_remove_client(Manager *m, Client *c);
 
-/* Iteration over the connected clients (events, keepalive); NULL ends. */
+/* The lanes: 0 is the main loop's (from manager_setup() on), 1.. exist after manager_startup(). */
+typedef struct Lane Lane;
+Lane *manager_get_lane(Manager *m, unsigned index);
+
+/* Iteration over the clients of lane 0 (the fuzzer; without lanes of their own, all of them);
+ * NULL ends. */
 Client *manager_first_client(Manager *m);
 Client *manager_next_client(Manager *m, Client *c);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 #include <sys/eventfd.h>
@@ -19,15 +20,24 @@
 /* A thread without work for this long exits: the pool shrinks back after a burst. */
 #define WORKERS_IDLE_EXIT_USEC (5 * USEC_PER_SEC)
 
-struct Workers {
+/* One loop's completions: its eventfd source, and the items run for it (under the pool's lock). */
+struct WorkersDone {
+        Workers *workers;
         sd_event_source *source;
         int efd;
+        WorkItem *head, *tail;                  /* run, not completed */
+        void (*idle_callback)(void *userdata);
+        void *idle_userdata;
+};
+
+struct Workers {
+        WorkersDone *dones[WORKERS_DONE_MAX];   /* [0]: the main loop's */
+        unsigned n_dones;
 
         pthread_mutex_t lock;
         pthread_cond_t cond;
         bool stop;
         WorkItem *queue_head, *queue_tail;      /* submitted, not started */
-        WorkItem *done_head, *done_tail;        /* run, not completed */
 
         /* Threads are detached: one that stays idle for WORKERS_IDLE_EXIT_USEC leaves, and
          * workers_free() waits on @exited until none is left. */
@@ -36,10 +46,7 @@ struct Workers {
         unsigned max_threads;
         unsigned n_idle;                        /* threads waiting for work (under lock) */
         unsigned n_queued;                      /* items in queue_head (under lock) */
-        unsigned pending;                       /* loop thread only */
-
-        void (*idle_callback)(void *userdata);
-        void *idle_userdata;
+        atomic_uint pending;                    /* submitted on any loop, not completed */
 };
 
 static void list_append(WorkItem **head, WorkItem **tail, WorkItem *w) {
@@ -110,12 +117,14 @@ static void *worker_main(void *userdata) {
 
                 item->run(item);
 
+                WorkersDone *d = item->done ?: w->dones[0];
+
                 pthread_mutex_lock(&w->lock);
-                list_append(&w->done_head, &w->done_tail, item);
+                list_append(&d->head, &d->tail, item);
                 pthread_mutex_unlock(&w->lock);
 
                 /* Wakes the loop; a full counter (impossible in practice) still leaves it readable. */
-                if (write(w->efd, &one, sizeof(one)) < 0)
+                if (write(d->efd, &one, sizeof(one)) < 0)
                         log_debug_errno(-errno, "Cannot wake the loop for a completion: %m");
         }
 
@@ -124,42 +133,86 @@ static void *worker_main(void *userdata) {
         return NULL;
 }
 
-/* Completes up to @max finished items on the loop thread. Returns how many. */
-static unsigned workers_complete(Workers *w, unsigned max) {
+/* Completes up to @max finished items of @d on its loop's thread. Returns how many. */
+static unsigned workers_complete(WorkersDone *d, unsigned max) {
+        Workers *w = d->workers;
         unsigned n = 0;
 
         while (n < max) {
                 WorkItem *item;
 
                 pthread_mutex_lock(&w->lock);
-                item = list_pop(&w->done_head, &w->done_tail);
+                item = list_pop(&d->head, &d->tail);
                 pthread_mutex_unlock(&w->lock);
                 if (!item)
                         break;
 
-                assert(w->pending > 0);
-                w->pending--;
                 item->complete(item);
+                /* After complete(): whoever sees no item pending also sees the reply it queued. */
+                assert(atomic_load(&w->pending) > 0);
+                atomic_fetch_sub(&w->pending, 1);
                 n++;
         }
         return n;
 }
 
 static int on_eventfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Workers *w = userdata;
+        WorkersDone *d = userdata;
         uint64_t v;
 
         /* Resets the counter; EAGAIN (nothing to read) only means another wakeup got here first. */
         if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN && errno != EINTR)
                 log_debug_errno(-errno, "Cannot read the workers' eventfd: %m");
-        if (workers_complete(w, WORKERS_COMPLETIONS_PER_WAKEUP) >= WORKERS_COMPLETIONS_PER_WAKEUP) {
+        if (workers_complete(d, WORKERS_COMPLETIONS_PER_WAKEUP) >= WORKERS_COMPLETIONS_PER_WAKEUP) {
                 /* More may be waiting: make sure we come back without starving other clients. */
                 v = 1;
-                if (write(w->efd, &v, sizeof(v)) < 0)
+                if (write(d->efd, &v, sizeof(v)) < 0)
                         log_debug_errno(-errno, "Cannot wake the loop for more completions: %m");
         }
-        if (w->idle_callback)
-                w->idle_callback(w->idle_userdata);
+        if (d->idle_callback)
+                d->idle_callback(d->idle_userdata);
+        return 0;
+}
+
+static WorkersDone *workers_done_free(WorkersDone *d) {
+        if (!d)
+                return NULL;
+        sd_event_source_disable_unref(d->source);
+        safe_close(d->efd);
+        return mfree(d);
+}
+
+int workers_add_done(Workers *w, sd_event *e, void (*idle_callback)(void *userdata), void *userdata,
+                     WorkersDone **ret) {
+        WorkersDone *d;
+        int r;
+
+        assert(w);
+        assert(e);
+
+        if (w->n_dones >= WORKERS_DONE_MAX)
+                return -E2BIG;
+        d = new0(WorkersDone, 1);
+        if (!d)
+                return -ENOMEM;
+        d->workers = w;
+        d->idle_callback = idle_callback;
+        d->idle_userdata = userdata;
+        d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (d->efd < 0) {
+                r = -errno;
+                free(d);
+                return r;
+        }
+        r = sd_event_add_io(e, &d->source, d->efd, EPOLLIN, on_eventfd, d);
+        if (r < 0) {
+                workers_done_free(d);
+                return r;
+        }
+        (void) sd_event_source_set_description(d->source, "workers");
+        w->dones[w->n_dones++] = d;
+        if (ret)
+                *ret = d;
         return 0;
 }
 
@@ -173,7 +226,6 @@ int workers_new(sd_event *e, unsigned n, Workers **ret) {
         w = new0(Workers, 1);
         if (!w)
                 return -ENOMEM;
-        w->efd = -EBADF;
         pthread_mutex_init(&w->lock, NULL);
         {
                 pthread_condattr_t attr;
@@ -186,14 +238,9 @@ int workers_new(sd_event *e, unsigned n, Workers **ret) {
         }
         pthread_cond_init(&w->exited, NULL);
 
-        w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (w->efd < 0)
-                return -errno;
-
-        r = sd_event_add_io(e, &w->source, w->efd, EPOLLIN, on_eventfd, w);
+        r = workers_add_done(w, e, NULL, NULL, NULL);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_description(w->source, "workers");
 
         /* Threads start on demand (workers_submit()): an idle daemon has none, and one that only
          * ever sees calls served on the loop thread never pays for their stacks and arenas. */
@@ -218,12 +265,13 @@ Workers *workers_free(Workers *w) {
                 pthread_cond_wait(&w->exited, &w->lock);
         pthread_mutex_unlock(&w->lock);
 
-        (void) workers_complete(w, UINT32_MAX);
+        for (unsigned i = 0; i < w->n_dones; i++)
+                (void) workers_complete(w->dones[i], UINT32_MAX);
         while ((item = list_pop(&w->queue_head, &w->queue_tail)))
                 item->complete(item);   /* only when no thread could be started */
 
-        sd_event_source_disable_unref(w->source);
-        safe_close(w->efd);
+        for (unsigned i = 0; i < w->n_dones; i++)
+                w->dones[i] = workers_done_free(w->dones[i]);
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->cond);
         pthread_cond_destroy(&w->exited);
@@ -271,17 +319,17 @@ int workers_submit(Workers *w, WorkItem *item) {
         }
         list_append(&w->queue_head, &w->queue_tail, item);
         w->n_queued++;
+        atomic_fetch_add(&w->pending, 1);
         pthread_cond_signal(&w->cond);
         pthread_mutex_unlock(&w->lock);
-        w->pending++;
         return 0;
 }
 
 unsigned workers_get_pending(Workers *w) {
-        return w ? w->pending : 0;
+        return w ? atomic_load(&w->pending) : 0;
 }
 
 void workers_set_idle_callback(Workers *w, void (*callback)(void *userdata), void *userdata) {
-        w->idle_callback = callback;
-        w->idle_userdata = userdata;
+        w->dones[0]->idle_callback = callback;
+        w->dones[0]->idle_userdata = userdata;
 }
