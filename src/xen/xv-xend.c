@@ -578,16 +578,16 @@ static bool scan_item(const char *s, size_t n, size_t i, size_t *ret_end) {
  * detailed list of a few thousand domains is several MiB (the reply itself is bounded by
  * XEND_REPLY_SIZE_MAX). At most @max_items items are accepted.
  */
-static int parse_list_items(const XendReply *reply, const char *path, const char *item, const char *new_head,
-                            size_t max_items, Sexpr **ret, XvError *error) {
-        _cleanup_(sexpr_freep) Sexpr *l = NULL;
+typedef int (*ItemFunc)(Sexpr *item, void *userdata);
+
+/* Calls @f on each item with head @item, parsed one at a time; @f takes ownership of it (see
+ * parse_list_items()). */
+static int walk_list_items(const XendReply *reply, const char *path, const char *item, size_t max_items,
+                           ItemFunc f, void *userdata, XvError *error) {
         const char *s = reply->body;
         size_t n = reply->body_size, i = 0, count = 0;
         int r;
 
-        r = sexpr_new_list(new_head, &l);
-        if (r < 0)
-                return r;
         while (i < n && sxp_blank(s[i]))
                 i++;
         if (i >= n || s[i] != '(')
@@ -626,10 +626,31 @@ static int parse_list_items(const XendReply *reply, const char *path, const char
                         return xend_errorf(error, XVP_ERR_INTERNAL,
                                            "Invalid S-expression from XenD for '%.64s' at byte %zu: %s",
                                            path, i, strnull(e.message));
-                if (streq(strempty(sexpr_head(it)), item) && !sexpr_add(l, TAKE_PTR(it)))
-                        return -ENOMEM;
+                if (streq(strempty(sexpr_head(it)), item)) {
+                        r = f(TAKE_PTR(it), userdata);
+                        if (r < 0)
+                                return r;
+                }
                 i = end;
         }
+        return 0;
+}
+
+static int item_add(Sexpr *item, void *userdata) {
+        return sexpr_add(userdata, item) ? 0 : -ENOMEM;
+}
+
+static int parse_list_items(const XendReply *reply, const char *path, const char *item, const char *new_head,
+                            size_t max_items, Sexpr **ret, XvError *error) {
+        _cleanup_(sexpr_freep) Sexpr *l = NULL;
+        int r;
+
+        r = sexpr_new_list(new_head, &l);
+        if (r < 0)
+                return r;
+        r = walk_list_items(reply, path, item, max_items, item_add, l, error);
+        if (r < 0)
+                return r;
         r = sexpr_check(l);
         if (r < 0)
                 return r;
@@ -637,42 +658,43 @@ static int parse_list_items(const XendReply *reply, const char *path, const char
         return 0;
 }
 
-/* The answer is a list of (domain ...) items, "((domain ...) (domain ...))", or "()". A lone
- * (domain ...) is accepted too. */
-static int parse_list_detail(const XendReply *reply, const char *path, Sexpr **ret, XvError *error) {
-        _cleanup_(sexpr_freep) Sexpr *s = NULL;
-        int r;
-
+/* Whether the reply is a lone (domain ...) rather than a list of them. */
+static bool reply_is_lone_domain(const XendReply *reply) {
         for (size_t i = 0; i < reply->body_size; i++) {
                 if (sxp_blank(reply->body[i]))
                         continue;
-                if (reply->body[i] == '(' && reply->body_size - i > 7 &&
-                    memcmp(reply->body + i + 1, "domain", 6) == 0 &&
-                    (sxp_blank(reply->body[i + 7]) || reply->body[i + 7] == '(' || reply->body[i + 7] == ')')) {
-                        _cleanup_(sexpr_freep) Sexpr *wrap = NULL;
-
-                        r = reply_to_sexpr(reply, path, &s, error);
-                        if (r < 0)
-                                return r;
-                        r = sexpr_new_list(NULL, &wrap);
-                        if (r < 0)
-                                return r;
-                        if (!sexpr_add(wrap, TAKE_PTR(s)))
-                                return -ENOMEM;
-                        return extract_items(wrap, 0, "domain", "domains", ret);
-                }
-                break;
+                return reply->body[i] == '(' && reply->body_size - i > 7 &&
+                       memcmp(reply->body + i + 1, "domain", 6) == 0 &&
+                       (sxp_blank(reply->body[i + 7]) || reply->body[i + 7] == '(' || reply->body[i + 7] == ')');
         }
-        return parse_list_items(reply, path, "domain", "domains", XEND_DOMAIN_NAMES_MAX, ret, error);
+        return false;
 }
 
-int xend_list_domains_detail(Xend *x, bool include_halted, Sexpr **ret, XvError *error) {
-        _cleanup_(xend_reply_freep) XendReply *reply = NULL;
+/* The answer is a list of (domain ...) items, "((domain ...) (domain ...))", or "()". A lone
+ * (domain ...) is accepted too. */
+static int parse_list_detail(const XendReply *reply, const char *path, Sexpr **ret, XvError *error) {
+        _cleanup_(sexpr_freep) Sexpr *s = NULL, *wrap = NULL;
+        int r;
+
+        if (!reply_is_lone_domain(reply))
+                return parse_list_items(reply, path, "domain", "domains", XEND_DOMAIN_NAMES_MAX, ret, error);
+        r = reply_to_sexpr(reply, path, &s, error);
+        if (r < 0)
+                return r;
+        r = sexpr_new_list(NULL, &wrap);
+        if (r < 0)
+                return r;
+        if (!sexpr_add(wrap, TAKE_PTR(s)))
+                return -ENOMEM;
+        return extract_items(wrap, 0, "domain", "domains", ret);
+}
+
+/* GET /xend/domain?detail=1, with state=all when @include_halted and XenD knows inactive domains. */
+static int request_list_detail(Xend *x, bool include_halted, XendReply **ret, const char **ret_path,
+                               XvError *error) {
         const char *path = "/xend/domain?detail=1";
         int v, r;
 
-        if (!x || !ret)
-                return -EINVAL;
         if (include_halted) {
                 r = xend_detect_config_version(x, &v, error);
                 if (r < 0)
@@ -682,10 +704,64 @@ int xend_list_domains_detail(Xend *x, bool include_halted, Sexpr **ret, XvError 
                 if (v >= 3)
                         path = "/xend/domain?detail=1&state=all";
         }
-        r = xend_request(x, "GET", path, NULL, &reply, error);
+        r = xend_request(x, "GET", path, NULL, ret, error);
+        if (r < 0)
+                return r;
+        *ret_path = path;
+        return 0;
+}
+
+int xend_list_domains_detail(Xend *x, bool include_halted, Sexpr **ret, XvError *error) {
+        _cleanup_(xend_reply_freep) XendReply *reply = NULL;
+        const char *path;
+        int r;
+
+        if (!x || !ret)
+                return -EINVAL;
+        r = request_list_detail(x, include_halted, &reply, &path, error);
         if (r < 0)
                 return r;
         return parse_list_detail(reply, path, ret, error);
+}
+
+typedef struct DomainWalk {
+        XendDomainFunc f;
+        void *userdata;
+} DomainWalk;
+
+static int domain_walk_one(Sexpr *item, void *userdata) {
+        _cleanup_(sexpr_freep) Sexpr *it = item;
+        DomainWalk *w = userdata;
+
+        return w->f(it, w->userdata);
+}
+
+int xend_foreach_domain_detail(Xend *x, bool include_halted, XendDomainFunc f, void *userdata, XvError *error) {
+        _cleanup_(xend_reply_freep) XendReply *reply = NULL;
+        DomainWalk w = { .f = f, .userdata = userdata };
+        const char *path;
+        int r;
+
+        if (!x || !f)
+                return -EINVAL;
+        r = request_list_detail(x, include_halted, &reply, &path, error);
+        if (r < 0)
+                return r;
+        if (reply_is_lone_domain(reply)) {
+                /* One domain (an old XenD's answer): parsed whole, it is small. */
+                _cleanup_(sexpr_freep) Sexpr *all = NULL;
+
+                r = parse_list_detail(reply, path, &all, error);
+                if (r < 0)
+                        return r;
+                SEXPR_FOREACH_CHILD(d, all) {
+                        r = f(d, userdata);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        return walk_list_items(reply, path, "domain", XEND_DOMAIN_NAMES_MAX, domain_walk_one, &w, error);
 }
 
 int xend_parse_list_detail(const char *body, size_t size, Sexpr **ret, XvError *error) {

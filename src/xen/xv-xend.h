@@ -107,6 +107,13 @@ int xend_list_domains_detail(Xend *x, bool include_halted, Sexpr **ret, XvError 
  * items. */
 int xend_parse_list_detail(const char *body, size_t size, Sexpr **ret, XvError *error);
 
+/* The same request, but @f is called on each (domain ...) as it is parsed and the tree is freed
+ * after the call: the listing never exists as one tree (about 7 KiB per domain in small
+ * allocations: 7 MiB for 1000 domains, for a reply of 275 KiB). A negative return of @f stops the
+ * walk and is returned. */
+typedef int (*XendDomainFunc)(const Sexpr *domain, void *userdata);
+int xend_foreach_domain_detail(Xend *x, bool include_halted, XendDomainFunc f, void *userdata, XvError *error);
+
 /* ---- one domain */
 
 /* GET /xend/domain/<d>?detail=1: the (domain ...) expression. */
