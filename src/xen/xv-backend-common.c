@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xv-alloc.h"
@@ -234,6 +235,91 @@ void xvb_drain(int fd) {
 
         while (read(fd, &v, sizeof(v)) > 0)
                 ;
+}
+
+uint64_t xvb_now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+void xvb_info_cache_init(XvbInfoCache *c, XvbClockFn now, uint64_t max_age_usec) {
+        *c = (XvbInfoCache) { .now = now ?: xvb_now_usec, .max_age_usec = max_age_usec };
+        (void) pthread_mutex_init(&c->lock, NULL);
+}
+
+void xvb_info_cache_done(XvbInfoCache *c) {
+        c->l = mfree(c->l);
+        c->n = 0;
+        c->valid = false;
+        (void) pthread_mutex_destroy(&c->lock);
+}
+
+void xvb_info_cache_invalidate(XvbInfoCache *c) {
+        /* Waits for a refresh in progress (the lock is held across it): when this returns, no
+         * list taken before the caller's change is served again. */
+        pthread_mutex_lock(&c->lock);
+        c->valid = false;
+        pthread_mutex_unlock(&c->lock);
+}
+
+static const HcallDomainInfo *info_find(const HcallDomainInfo *l, size_t n, int domid) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (l[mid].domid < domid)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < n && l[lo].domid == domid ? &l[lo] : NULL;
+}
+
+int xvb_info_cache_get(XvbInfoCache *c, XvbListFn list, void *userdata, int domid, const XvUuid *uuid,
+                       HcallDomainInfo *ret) {
+        const HcallDomainInfo *x;
+        bool found;
+        uint64_t t;
+        int r;
+
+        pthread_mutex_lock(&c->lock);
+        t = c->now();
+        if (t < c->window_start || t - c->window_start > c->max_age_usec) {
+                c->window_start = t;
+                c->window_calls = 0;
+        }
+        c->window_calls++;
+        /* A clock that went backwards (another clock injected) counts as expired too. */
+        if (!c->valid || t < c->stamp || t - c->stamp > c->max_age_usec) {
+                HcallDomainInfo *l = NULL;
+                size_t n = 0;
+
+                if (c->window_calls < 1 + c->n / XVB_INFO_DOMAINS_PER_CALL) {
+                        pthread_mutex_unlock(&c->lock);
+                        return -ESTALE;
+                }
+                /* One refresh at a time: the lock is held across the list (hypercalls only). */
+                r = list(userdata, &l, &n);
+                if (r < 0) {
+                        pthread_mutex_unlock(&c->lock);
+                        return r;
+                }
+                free(c->l);
+                c->l = l;
+                c->n = n;
+                c->stamp = t;
+                c->valid = true;
+                c->n_refreshes++;
+        }
+        x = info_find(c->l, c->n, domid);
+        found = x && (!uuid || uuid_equal(&x->uuid, uuid));
+        if (found)
+                *ret = *x;
+        pthread_mutex_unlock(&c->lock);
+        return found ? 0 : -ENOENT;
 }
 
 int xvb_vcpus_live(Hcall *hc, int domid, unsigned max_vcpu_id, int max_info, int maplen,

@@ -74,6 +74,57 @@ void xvb_signal(int wake_fd);
 /* Reads whatever an eventfd or a timerfd has to say. */
 void xvb_drain(int fd);
 
+/* ---- one shared hypervisor snapshot for info, state and is-active of running domains ---- */
+
+/*
+ * The hypervisor's list of every domain (one batched getinfolist), shared by all callers while it
+ * is at most max_age_usec old, so that a burst of getinfo calls costs one hypercall list instead
+ * of one hypercall each. Whoever finds it too old refreshes it, one at a time: the others wait for
+ * that refresh (it is one hypercall list, never XenD). Every change made through the backend and
+ * every xenstore watch event invalidates it (xvb_info_cache_invalidate()), so that a client sees
+ * its own change at once (an invalidation waits for a refresh in progress); a change by another
+ * tool shows within max_age_usec.
+ *
+ * A list of n domains costs about as much as 1 + n / XVB_INFO_DOMAINS_PER_CALL calls for one
+ * domain (a getinfolist hypercall per 256 domains, plus the copying): it is made only when at
+ * least that many calls came within the current max_age_usec window (n of the last list). Below
+ * that rate each call is left to ask for its one domain (-ESTALE), so a quiet host with many
+ * domains pays no list per call.
+ */
+#define XVB_INFO_MAX_AGE_USEC 1000ULL  /* CLOCK_MONOTONIC */
+#define XVB_INFO_DOMAINS_PER_CALL 256
+
+/* The clock in µs (CLOCK_MONOTONIC in the backends; tests pass their own). */
+typedef uint64_t (*XvbClockFn)(void);
+/* Lists every domain, sorted by domid (hcall_list_domains() in the backends). */
+typedef int (*XvbListFn)(void *userdata, HcallDomainInfo **ret, size_t *ret_n);
+
+typedef struct XvbInfoCache {
+        pthread_mutex_t lock;
+        XvbClockFn now;
+        uint64_t max_age_usec;
+        HcallDomainInfo *l;             /* sorted by domid; NULL until the first refresh */
+        size_t n;
+        uint64_t stamp;                 /* now() before the list was asked for */
+        bool valid;
+        uint64_t window_start;          /* the current max_age_usec window of calls */
+        uint64_t window_calls;          /* calls in it */
+        uint64_t n_refreshes;           /* hypercall lists made, for tests */
+} XvbInfoCache;
+
+void xvb_info_cache_init(XvbInfoCache *c, XvbClockFn now, uint64_t max_age_usec);
+void xvb_info_cache_done(XvbInfoCache *c);
+void xvb_info_cache_invalidate(XvbInfoCache *c);
+/* The info of domain @domid from a snapshot no older than the bound (refreshed through @list when
+ * it is older or invalid, and the calls warrant a list). -ENOENT when that snapshot does not have
+ * @domid (or has it under another UUID than @uuid, when @uuid is not NULL), -ESTALE when no list
+ * was worth making: the caller asks the hypervisor for the domain itself. Other errors are
+ * @list's. */
+int xvb_info_cache_get(XvbInfoCache *c, XvbListFn list, void *userdata, int domid, const XvUuid *uuid,
+                       HcallDomainInfo *ret);
+/* CLOCK_MONOTONIC in µs. */
+uint64_t xvb_now_usec(void);
+
 /* ---- domain operations served from hypercalls and host files ---- */
 
 #include "xv-xenstore.h"

@@ -837,6 +837,35 @@ static int lx_list_defined_names(XvHypervisor *hv, char ***ret, XvError *error) 
         return 0;
 }
 
+/* A lookup returns identity only (name, uuid, id): a running domain the name cache knows with its
+ * uuid needs no hypercall when the cache is current (refreshed since the last watch event). A
+ * domain that died a moment ago may still be returned: the next call on it reports
+ * XVP_ERR_NO_DOMAIN, as for any handle of a dead domain. -ENOENT when the cache cannot say (the
+ * caller resolves as before). Matches on @name, else @uuid, else @id. */
+static int lookup_cached(LibxlBackend *h, const char *name, const XvUuid *uuid, int id, HvDomainRef *ret) {
+        LOCKED(&h->cache_lock);
+        const XsDomain *c = NULL;
+        char *n;
+
+        if (h->cache_valid && xenstore_events_pending(h))
+                h->cache_valid = false;
+        if (!h->cache_valid && cache_refresh_locked(h, NULL) < 0)
+                return -ENOENT;
+        for (size_t i = 0; i < h->n_cache && !c; i++) {
+                const XsDomain *x = &h->cache[i];
+
+                if (name ? streq_ptr(x->name, name) : uuid ? x->has_uuid && uuid_equal(&x->uuid, uuid) : x->id == id)
+                        c = x;
+        }
+        if (!c || !c->name || !c->has_uuid)
+                return -ENOENT;
+        n = strdup(c->name);
+        if (!n)
+                return -ENOMEM;
+        *ret = (HvDomainRef) { .name = n, .uuid = c->uuid, .id = c->id };
+        return 0;
+}
+
 static int lx_lookup_by_id(XvHypervisor *hv, int id, HvDomainRef *ret, XvError *error) {
         LibxlBackend *h = lx_of(hv);
         HvDomainRef ref = { .id = id };
@@ -845,6 +874,9 @@ static int lx_lookup_by_id(XvHypervisor *hv, int id, HvDomainRef *ret, XvError *
 
         if (id < 0)
                 return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "no domain with matching id %d", id);
+        r = lookup_cached(h, NULL, NULL, id, ret);
+        if (r != -ENOENT)
+                return r;
         r = lx_resolve(h, &ref, &d, error);
         if (r < 0)
                 return r;
@@ -859,6 +891,9 @@ static int lx_lookup_by_name(XvHypervisor *hv, const char *name, HvDomainRef *re
 
         if (isempty(name))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Empty domain name");
+        r = lookup_cached(h, name, NULL, -1, ret);
+        if (r != -ENOENT)
+                return r;
         r = lx_resolve(h, &ref, &d, error);
         if (r < 0)
                 return r;
@@ -872,6 +907,9 @@ static int lx_lookup_by_uuid(XvHypervisor *hv, const XvUuid *uuid, HvDomainRef *
         _cleanup_(lx_dom_done) LxDom d = {};
         int r;
 
+        r = uuid_is_null(uuid) ? -ENOENT : lookup_cached(h, NULL, uuid, -1, ret);
+        if (r != -ENOENT)
+                return r;
         r = lx_resolve(h, &ref, &d, error);
         if (r < 0)
                 return r;

@@ -25,7 +25,7 @@
 #include "xv-uuid.h"
 
 #define HCALL_DOMID_MAX 0x7FEF                  /* DOMID_FIRST_RESERVED - 1 */
-#define HCALL_DOMAINS_MAX 4096                  /* domains returned by hcall_list_domains() */
+#define HCALL_DOMAINS_MAX 32752                 /* domains returned by hcall_list_domains(): Xen's domid space (DOMID_FIRST_RESERVED) */
 #define HCALL_NODES_MAX 1024                    /* NUMA nodes */
 #define HCALL_VCPUS_MAX 4096                    /* vcpus per domain */
 #define HCALL_CAPABILITIES_MAX 1024             /* XENVER_capabilities is a 1024-byte buffer */
