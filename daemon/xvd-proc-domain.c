@@ -476,10 +476,8 @@ int proc_domain_get_max_memory(Manager *m, Client *c, const xvp_domain_get_max_m
 
 int proc_domain_get_xml_desc(Manager *m, Client *c, const xvp_domain_get_xml_desc_args *args,
                              xvp_domain_get_xml_desc_ret *ret, XvError *error) {
-        _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_ref_ HvDomainRef ref = {};
         _cleanup_free_ char *xml = NULL;
-        DomainXmlFlags xml_flags = 0;
         unsigned hv_flags = 0;
         XvHypervisor *h;
         int r;
@@ -491,24 +489,16 @@ int proc_domain_get_xml_desc(Manager *m, Client *c, const xvp_domain_get_xml_des
         if (r < 0)
                 return r;
 
-        if (args->flags & XVP_DOMAIN_XML_SECURE) {
+        if (args->flags & XVP_DOMAIN_XML_SECURE)
                 hv_flags |= HV_XML_SECURE;
-                xml_flags |= DOMAIN_XML_SECURE;
-        }
-        if (args->flags & XVP_DOMAIN_XML_INACTIVE) {
+        if (args->flags & XVP_DOMAIN_XML_INACTIVE)
                 hv_flags |= HV_XML_INACTIVE;
-                xml_flags |= DOMAIN_XML_INACTIVE;
-        }
 
         r = domain_begin(m, &args->dom, &h, &ref, error);
         if (r < 0)
                 return r;
 
-        r = hypervisor_domain_get_def(h, &ref, hv_flags, &def, error);
-        if (r < 0)
-                return r;
-
-        r = domain_def_format_xml(def, xml_flags, &xml, error);
+        r = hypervisor_domain_get_xml(h, &ref, hv_flags, &xml, error);
         if (r < 0)
                 return r;
 

@@ -4,7 +4,8 @@
  * Lifecycle events of the xend backend.
  *
  * One fd for the daemon: an epoll set over the xenstore watch fd (@introduceDomain and
- * @releaseDomain, which xenstored also fires when a domain shuts down or crashes), the inotify fd
+ * @releaseDomain, which xenstored also fires when a domain shuts down or crashes; /local/domain and
+ * /vm, whose writes only drop dumpxml's cached texts of the domain written), the inotify fd
  * of the XM directory, an eventfd that operations signal, and a periodic timer (pausing a domain
  * fires no watch, so a domain paused by another tool is noticed at the next tick).
  *
@@ -86,6 +87,14 @@ int backend_events_init(XendBackend *h, XvError *error) {
                 r = xvb_epoll_add(h->epoll_fd, xenstore_event_fd(h->xs));
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Cannot build the event poll set");
+                /* dumpxml's cache: any write below a domain's nodes drops its definition. The
+                 * watches are kept across reconnects; a failure (xenstored away) is retried by
+                 * the reconnect, and a reconnect resyncs, which drops everything. */
+                r = xenstore_add_watch(h->xs, XENSTORE_TREE_DOMAINS, NULL);
+                if (r != -ENOMEM)
+                        r = xenstore_add_watch(h->xs, XENSTORE_TREE_VMS, NULL);
+                if (r == -ENOMEM)
+                        return r;
         }
         {
                 pthread_mutex_lock(&h->xend_lock);
@@ -250,8 +259,50 @@ static int diff(void *backend, const Snap *old, size_t n_old, Snap *now, size_t 
         return 0;
 }
 
-static int collect(void *backend, EventList *e) {
-        XendBackend *h = backend;
+static bool in_tree(const char *path, const char *tree) {
+        size_t n = strlen(tree);
+
+        return strncmp(path, tree, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Drops dumpxml's cached definitions that the fired @paths may have changed: a domain's own nodes
+ * (by id), its backend devices (by frontend id), its /vm nodes (by uuid); anything else in those
+ * trees (a watch's initial fire on the tree itself) drops everything. True when a path is a domain
+ * introduced or released, or one this does not know: then the caller rescans as before these
+ * watches (and the inactive entries go with the inactive-domain cache). */
+static bool xml_drop_paths(XendBackend *h, char **paths) {
+        bool rescan = false;
+
+        STRV_FOREACH(p, paths) {
+                XvUuid uuid;
+                int id;
+
+                if (xenstore_path_backend_domid(*p, &id) >= 0 || xenstore_path_domid(*p, &id) >= 0)
+                        xml_cache_drop_id(h->xml_cache, id);
+                else if (xenstore_path_vm_uuid(*p, &uuid) >= 0)
+                        xml_cache_drop_domain(h->xml_cache, NULL, &uuid);
+                else if (in_tree(*p, XENSTORE_TREE_DOMAINS) || in_tree(*p, XENSTORE_TREE_VMS))
+                        xml_cache_drop_all(h->xml_cache);
+                else
+                        rescan = true;
+        }
+        return rescan;
+}
+
+/* Drains an eventfd or timerfd; whether it had fired. */
+static bool drain_fired(int fd) {
+        uint64_t v;
+        bool fired = false;
+
+        while (read(fd, &v, sizeof(v)) > 0)
+                fired = true;
+        return fired;
+}
+
+/* @look: look at the hypervisor's list whatever fired (after an operation). Otherwise writes below
+ * the domains' xenstore nodes alone (which only drop dumpxml's cached texts) do not cost a look:
+ * a domain starting writes dozens of them, and @introduceDomain says it anyway. */
+static int collect_as(XendBackend *h, EventList *e, bool look) {
         _cleanup_strv_free_ char **paths = NULL;
         Snap *now = NULL;
         size_t n_now = 0;
@@ -259,21 +310,28 @@ static int collect(void *backend, EventList *e) {
         int r;
 
         /* Drain every source: the diff below looks at the whole state anyway. */
-        xvb_drain(h->wake_fd);
-        xvb_drain(h->timer_fd);
+        if (drain_fired(h->wake_fd) | drain_fired(h->timer_fd))
+                look = true;
         if (h->xs) {
                 bool resync = false;
 
                 r = xenstore_read_events(h->xs, &paths, &resync, NULL);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0 || resync || strv_length(paths) > 0) {
+                if (r < 0 || resync)
+                        xml_cache_drop_all(h->xml_cache);
+                /* Nothing fired at all (a spurious wake-up): look, as always before. */
+                if (strv_length(paths) == 0)
+                        look = true;
+                if (r < 0 || resync || xml_drop_paths(h, paths)) {
+                        look = true;
                         backend_cache_invalidate(h);
                         /* A domain introduced or released: what XenD said about inactive
                          * domains may no longer hold (started or stopped elsewhere). */
                         backend_inactive_invalidate(h);
                 }
-        }
+        } else
+                look = true;
 
         /* The XM directory: what inotify (or our own writes) changed since the last report. */
         xm = backend_xm(h);
@@ -294,6 +352,8 @@ static int collect(void *backend, EventList *e) {
                 if (r < 0)
                         return r;
         }
+        if (!look)
+                return 0;
 
         /* The hypervisor's list against the previous look. */
         r = take_snapshot(h, &now, &n_now);
@@ -304,13 +364,21 @@ static int collect(void *backend, EventList *e) {
         return xvb_snap_advance(h, diff, &h->snap, &h->n_snap, &h->snap_valid, now, n_now, e);
 }
 
+static int collect(void *backend, EventList *e) {
+        return collect_as(backend, e, /* look= */ false);
+}
+
+static int collect_and_look(void *backend, EventList *e) {
+        return collect_as(backend, e, /* look= */ true);
+}
+
 /* After an operation: look at the hypervisor now, so that a state the operation passed through
  * (a domain created and saved before the loop looked) is still reported, then wake the loop to
  * deliver. Runs on the operation's thread; only hypercalls and xenstore, never XenD. */
-static XvbEventSource source_of(XendBackend *h) {
+static XvbEventSource source_of(XendBackend *h, bool look) {
         return (XvbEventSource) {
                 .backend = h,
-                .collect = collect,
+                .collect = look ? collect_and_look : collect,
                 .event_lock = &h->event_lock,
                 .queue_lock = &h->track_lock,
                 .queue = &h->queue,
@@ -323,13 +391,13 @@ static XvbEventSource source_of(XendBackend *h) {
 }
 
 void backend_wake(XendBackend *h) {
-        XvbEventSource s = source_of(h);
+        XvbEventSource s = source_of(h, /* look= */ true);
 
         xvb_wake(&s);
 }
 
 int xendbe_process_events(XvHypervisor *hv) {
-        XvbEventSource s = source_of(xend_of(hv));
+        XvbEventSource s = source_of(xend_of(hv), /* look= */ false);
 
         return xvb_process_events(hv, &s);
 }

@@ -45,6 +45,8 @@ typedef struct HvBackendOps {
         int (*domain_get_info)(XvHypervisor *h, const HvDomainRef *dom, HvDomainInfo *ret, XvError *error);
         int (*domain_get_state)(XvHypervisor *h, const HvDomainRef *dom, int *ret_state, int *ret_reason, XvError *error);
         int (*domain_get_def)(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, DomainDef **ret, XvError *error);
+        /* Optional: dumpxml's text for HV_XML_* @flags (NULL: domain_get_def + domain_def_format_xml). */
+        int (*domain_get_xml)(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, char **ret_xml, XvError *error);
         int (*domain_get_os_type)(XvHypervisor *h, const HvDomainRef *dom, char **ret, XvError *error);
         int (*domain_is_active)(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);
         int (*domain_is_persistent)(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);

@@ -193,6 +193,9 @@ int hypervisor_domain_get_state(XvHypervisor *h, const HvDomainRef *dom, int *re
                                 XvError *error);
 int hypervisor_domain_get_def(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, DomainDef **ret,
                               XvError *error);
+/* dumpxml: the domain's XML for HV_XML_* @flags (a backend may serve it from a cache). */
+int hypervisor_domain_get_xml(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, char **ret_xml,
+                              XvError *error);
 int hypervisor_domain_get_os_type(XvHypervisor *h, const HvDomainRef *dom, char **ret, XvError *error);
 int hypervisor_domain_is_active(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);
 int hypervisor_domain_is_persistent(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);

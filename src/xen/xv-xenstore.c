@@ -1247,6 +1247,47 @@ int xenstore_path_domid(const char *path, int *ret) {
         return xenstore_parse_domid(buf, ret);
 }
 
+int xenstore_path_backend_domid(const char *path, int *ret) {
+        static const char backend[] = "/backend/";
+        const char *p;
+        char buf[16];
+        size_t n;
+        int id;
+
+        if (xenstore_path_domid(path, &id) < 0)
+                return -EINVAL;
+        /* Past "/local/domain/<id>" come "/backend/<type>/<frontend id>". */
+        p = path + strlen("/local/domain/");
+        p += strcspn(p, "/");
+        if (strncmp(p, backend, strlen(backend)) != 0)
+                return -EINVAL;
+        p += strlen(backend);
+        n = strcspn(p, "/");
+        if (n == 0 || p[n] != '/')
+                return -EINVAL;
+        p += n + 1;
+        n = strcspn(p, "/");
+        if (n == 0 || n >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        return xenstore_parse_domid(buf, ret);
+}
+
+int xenstore_path_vm_uuid(const char *path, XvUuid *ret) {
+        char buf[sizeof("/vm/") + UUID_STRING_LEN + 16];
+        size_t n;
+
+        if (!path || strncmp(path, "/vm/", 4) != 0)
+                return -EINVAL;
+        n = strcspn(path + 4, "/");
+        if (n == 0 || 4 + n >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, path, 4 + n);
+        buf[4 + n] = '\0';
+        return xenstore_parse_vm_path(buf, ret);
+}
+
 int xenstore_parse_tty(const char *s) {
         size_t n;
 

@@ -35,7 +35,7 @@
 #include "xv-uuid.h"
 
 #define XENSTORE_DOMID_MAX 0x7FEF               /* DOMID_FIRST_RESERVED - 1 */
-#define XENSTORE_DOMAINS_MAX 4096               /* entries of /local/domain we accept */
+#define XENSTORE_DOMAINS_MAX 32752              /* entries of /local/domain we accept: one per possible domid */
 #define XENSTORE_DEVICES_MAX 1024               /* entries of a backend/<type>/<domid> directory */
 #define XENSTORE_VALUE_MAX 4096                 /* xenstored's XENSTORE_PAYLOAD_MAX */
 #define XENSTORE_WATCHES_MAX 256                /* extra watches added with xenstore_add_watch() */
@@ -44,6 +44,9 @@
 /* The two global watches, registered at open and after every reconnect. */
 #define XENSTORE_WATCH_INTRODUCE "@introduceDomain"
 #define XENSTORE_WATCH_RELEASE "@releaseDomain"
+/* The trees of the domains' nodes: a watch on either fires for any write below it. */
+#define XENSTORE_TREE_DOMAINS "/local/domain"
+#define XENSTORE_TREE_VMS "/vm"
 
 /* Frontend/backend states of xenbus (xen/io/xenbus.h). */
 #define XENSTORE_XENBUS_STATE_CONNECTED 4
@@ -141,5 +144,10 @@ int xenstore_parse_domid(const char *s, int *ret);
 int xenstore_parse_vm_path(const char *s, XvUuid *ret);
 /* The domain a fired path belongs to: "/local/domain/<id>[/...]" → id; -EINVAL otherwise. */
 int xenstore_path_domid(const char *path, int *ret);
+/* The frontend domain of a backend node: "/local/domain/<id>/backend/<type>/<frontend id>[/...]"
+ * → frontend id; -EINVAL otherwise. */
+int xenstore_path_backend_domid(const char *path, int *ret);
+/* The domain a fired path below /vm belongs to: "/vm/<uuid>[-<suffix>][/...]" → uuid; -EINVAL otherwise. */
+int xenstore_path_vm_uuid(const char *path, XvUuid *ret);
 /* A tty value: an absolute path under /dev of bounded length without ".." or control chars. */
 int xenstore_parse_tty(const char *s);

@@ -75,6 +75,11 @@ py() {
 		    xenvirtd cached of XenD's answers about them goes, and XenD's digested listing."""
 		    for name in names or ("def-1",):
 		        c.lookupByName(name).setAutostart(0)
+		def touch(c, name):
+		    """A change through xenvirtd to a running domain (its memory set to what it is): what
+		    xenvirtd cached of it (its dumpxml) goes."""
+		    d = c.lookupByName(name)
+		    d.setMemory(d.info()[2])
 		def warm(fill, fn, expect):
 		    """fn's count right after fill(); again when the cache may have expired in between."""
 		    for attempt in range(5):
@@ -102,7 +107,9 @@ py() {
 #  dominfo inactive, cold: 1  GET /xend/domain/NAME, then every call of dominfo reuses it.
 #  dominfo inactive, warm: 0  the listing just filled the inactive-domain cache.
 #  domstate running: 0; inactive cold 1, warm 0 (as above).
-#  dumpxml running: 1    GET /xend/domain/NAME: the configuration lives in XenD.
+#  dumpxml running, cold: 1  GET /xend/domain/NAME: the configuration lives in XenD (cold: right
+#                        after a change through xenvirtd to that domain, which drops its cached XML).
+#  dumpxml running, warm: 0  dumpxml's cache (xv-xml-cache.h), for BACKEND_XML_RUNNING_MAX_AGE_USEC.
 #  lookups by name, uuid, id + getinfo, running: 0.
 #  lookup by name / uuid + getinfo, inactive: cold 1, warm 0.
 for n in 10 200; do
@@ -128,7 +135,10 @@ for n in 10 200; do
 		cold("domstate_running", lambda: virsh("domstate", "run-1"))
 		cold("domstate_inactive_cold", lambda: virsh("domstate", "def-2"), "def-2")
 		res["domstate_inactive_warm"] = warm(list_all, lambda: virsh("domstate", "def-2"), 0)
-		cold("dumpxml_running", lambda: virsh("dumpxml", "run-1"))
+		touch(c, "run-1")
+		res["dumpxml_running"] = count(lambda: virsh("dumpxml", "run-1"))
+		res["dumpxml_running_warm"] = warm(lambda: virsh("dumpxml", "run-1"),
+		                                   lambda: virsh("dumpxml", "run-1"), 0)
 		cold("lookups_running", lambda: [c.lookupByName("run-1").info(), c.lookupByUUIDString(ruuid).info(),
 		                                 c.lookupByID(rid).info(), c.lookupByName("run-2").state()])
 		cold("lookup_name_inactive_cold", lambda: c.lookupByName("def-2").info(), "def-2")
@@ -141,7 +151,7 @@ for n in 10 200; do
 		    "list_all_cold": 1, "list_all_warm": 1, "list_active": 0,
 		    "dominfo_running": 1, "dominfo_inactive_cold": 1, "dominfo_inactive_warm": 0,
 		    "domstate_running": 0, "domstate_inactive_cold": 1, "domstate_inactive_warm": 0,
-		    "dumpxml_running": 1, "lookups_running": 0,
+		    "dumpxml_running": 1, "dumpxml_running_warm": 0, "lookups_running": 0,
 		    "lookup_name_inactive_cold": 1, "lookup_name_inactive_warm": 0,
 		    "lookup_uuid_inactive_cold": 1, "lookup_uuid_inactive_warm": 0,
 		}
@@ -166,6 +176,7 @@ test_expect_success 'the requests are the ones the counts were reasoned from' '
 	invalidate(c, "def-3")
 	n, d = count(lambda: virsh("dominfo", "def-3"))
 	assert d == {"GET /xend/domain/def-3": 1}, d
+	touch(c, "run-3")
 	n, d = count(lambda: virsh("dumpxml", "run-3"))
 	assert d == {"GET /xend/domain/run-3": 1}, d
 	PY
