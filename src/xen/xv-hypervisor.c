@@ -14,7 +14,11 @@
  *      that is not running Xen at all).
  */
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +27,7 @@
 
 #include "xv-alloc.h"
 #include "xv-backend.h"
+#include "xv-domain-xml.h"
 #include "xv-hcall.h"
 #include "xv-log.h"
 #include "xv-xend-http.h"
@@ -30,6 +35,22 @@
 /* The first Xen release without XenD. */
 #define HV_LIBXL_MIN_MAJOR 4
 #define HV_LIBXL_MIN_MINOR 5
+
+/*
+ * The libxl backend is a module (src/xen/backend-libxl.inc.am): libxenlight, libxenguest, libyajl
+ * and their dependencies are mapped only by a daemon that uses it. It is loaded from
+ * XV_BACKEND_DIR (the configured $(pkglibdir)), or from the directory in $XENVIRTD_BACKEND_DIR,
+ * which is how a daemon running from the build tree (tests/sandbox) finds the uninstalled one.
+ */
+#ifndef XV_BACKEND_DIR
+#  error "XV_BACKEND_DIR must be defined (src/Makefile.inc.am)"
+#endif
+#define HV_LIBXL_MODULE "backend-libxl.so"
+#define HV_BACKEND_DIR_ENV "XENVIRTD_BACKEND_DIR"
+
+/* Defined when the program links the libxl backend itself (its unit tests link libxv-libxl);
+ * else NULL, and the module is loaded. */
+extern const HvBackendOps hv_backend_libxl __attribute__((weak));
 
 void hv_domain_ref_done(HvDomainRef *ref) {
         if (!ref)
@@ -106,6 +127,64 @@ static bool hypervisor_is_post_xend(void) {
         return modern;
 }
 
+static void mutex_unlockp(pthread_mutex_t **m) {
+        if (*m)
+                (void) pthread_mutex_unlock(*m);
+}
+
+/* The libxl backend's operations: linked in, or from the module, loaded on first use and kept
+ * loaded for the life of the process (its operations table is used until exit). */
+static int libxl_backend(const HvBackendOps **ret, XvError *error) {
+        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        static const HvBackendOps *loaded = NULL;
+        char path[PATH_MAX];
+        const char *dir;
+        void *module, *ops;
+        int n;
+
+        if (&hv_backend_libxl) {
+                *ret = &hv_backend_libxl;
+                return 0;
+        }
+
+        (void) pthread_mutex_lock(&lock);
+        _cleanup_(mutex_unlockp) _unused_ pthread_mutex_t *locked = &lock;
+
+        if (loaded) {
+                *ret = loaded;
+                return 0;
+        }
+        dir = secure_getenv(HV_BACKEND_DIR_ENV);
+        if (isempty(dir))
+                dir = XV_BACKEND_DIR;
+        n = snprintf(path, sizeof(path), "%s/%s", dir, HV_LIBXL_MODULE);
+        if (n < 0 || (size_t) n >= sizeof(path))
+                return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "The libxl backend module's directory is too long");
+        module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!module)
+                return xv_error_setf(error, XVP_ERR_NO_SUPPORT,
+                                     "The libxl backend is not available (module %s): %s", path, strnull(dlerror()));
+        ops = dlsym(module, "hv_backend_libxl");
+        if (!ops) {
+                (void) dlclose(module);
+                return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "%s is not xenvirt's libxl backend module", path);
+        }
+        log_debug("Backend: loaded the libxl backend from %s", path);
+        loaded = ops;
+        *ret = loaded;
+        return 0;
+}
+
+static int libxl_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
+        const HvBackendOps *ops;
+        int r;
+
+        r = libxl_backend(&ops, error);
+        if (r < 0)
+                return r;
+        return ops->open(config, ret, error);
+}
+
 int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         HvConfig defaults = { .backend = HV_BACKEND_AUTO };
         XvError e = XV_ERROR_NULL;
@@ -118,7 +197,7 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
         case HV_BACKEND_XEND:
                 return hv_backend_xend.open(config, ret, error);
         case HV_BACKEND_LIBXL:
-                return hv_backend_libxl.open(config, ret, error);
+                return libxl_open(config, ret, error);
         case HV_BACKEND_AUTO:
                 break;
         default:
@@ -130,7 +209,7 @@ int hypervisor_open(const HvConfig *config, XvHypervisor **ret, XvError *error) 
                 return hv_backend_xend.open(config, ret, error);
         }
         if (hypervisor_is_post_xend()) {
-                r = hv_backend_libxl.open(config, ret, &e);
+                r = libxl_open(config, ret, &e);
                 if (r >= 0 || r == -ENOMEM) {
                         xv_error_done(&e);
                         if (r >= 0)
@@ -244,6 +323,24 @@ int hypervisor_domain_get_state(XvHypervisor *h, const HvDomainRef *dom, int *re
 
 int hypervisor_domain_get_def(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, DomainDef **ret, XvError *error) {
         return h->ops->domain_get_def(h, dom, flags, ret, error);
+}
+
+int hypervisor_domain_get_xml(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, char **ret_xml,
+                              XvError *error) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        DomainXmlFlags xml_flags = 0;
+        int r;
+
+        if (h->ops->domain_get_xml)
+                return h->ops->domain_get_xml(h, dom, flags, ret_xml, error);
+        r = h->ops->domain_get_def(h, dom, flags, &def, error);
+        if (r < 0)
+                return r;
+        if (flags & HV_XML_SECURE)
+                xml_flags |= DOMAIN_XML_SECURE;
+        if (flags & HV_XML_INACTIVE)
+                xml_flags |= DOMAIN_XML_INACTIVE;
+        return domain_def_format_xml(def, xml_flags, ret_xml, error);
 }
 
 int hypervisor_domain_get_os_type(XvHypervisor *h, const HvDomainRef *dom, char **ret, XvError *error) {
