@@ -101,22 +101,102 @@ static int dom_get_def(XendBackend *h, Dom *d, DomainDef **ret, XvError *error) 
         return 0;
 }
 
+/* The definition of domain @ref, resolved light into @d: from dumpxml's cache (BACKEND_XML_CACHE_MAX)
+ * when it holds one for this incarnation, else built (then @d is resolved fully: XenD's expression,
+ * the xenstore values) and remembered when @store. @gen and @stamp are taken before anything was
+ * read, so that a change whose drop comes in meanwhile is not cached (see xv-xml-cache.h). */
+static int dom_get_def_cached(XendBackend *h, const HvDomainRef *ref, Dom *d, uint64_t gen, uint64_t stamp,
+                              bool store, DomainDef **ret, XvError *error) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        int r;
+
+        r = xml_cache_get(h->xml_cache, &d->uuid, d->id, stamp, &def);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                dom_done(d);
+                *d = (Dom) {};
+                r = backend_resolve(h, ref, d, error);
+                if (r < 0)
+                        return r;
+                r = dom_get_def(h, d, &def, error);
+                if (r < 0)
+                        return r;
+                /* XM files are read from the directory (no XenD): not worth an entry. */
+                if (store && !d->xmdef)
+                        xml_cache_put(h->xml_cache, gen, &d->uuid, d->name, d->id, stamp, def);
+        }
+        def->id = d->id;
+        *ret = TAKE_PTR(def);
+        return 0;
+}
+
 int xendbe_domain_get_def(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, DomainDef **ret,
                           XvError *error) {
         XendBackend *h = xend_of(hv);
         _cleanup_(dom_done) Dom d = {};
+        uint64_t gen, stamp;
         int r;
 
         if (flags & ~(HV_XML_SECURE | HV_XML_INACTIVE))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
-        r = backend_resolve(h, dom, &d, error);
+        gen = xml_cache_gen(h->xml_cache);
+        stamp = xml_cache_now_usec();
+        /* Identity and incarnation only (no copy of XenD's expression): a hit needs nothing else. */
+        r = backend_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;
-        r = dom_get_def(h, &d, ret, error);
+        r = dom_get_def_cached(h, dom, &d, gen, stamp, /* store= */ true, ret, error);
         if (r < 0)
                 return r;
         if (flags & HV_XML_INACTIVE)
                 (*ret)->id = -1;
+        return 0;
+}
+
+/* The variant of a text is its HV_XML_* flags. */
+_Static_assert((HV_XML_SECURE | HV_XML_INACTIVE) < XML_CACHE_VARIANTS, "a variant per flags combination");
+
+/* dumpxml's text: the formatted XML of the variant @flags names is what the cache keeps (one text
+ * of about a kilobyte per domain, rather than the definition's few dozen allocations), so that a
+ * hit costs no conversion and no formatting. */
+int xendbe_domain_get_xml(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, char **ret,
+                          XvError *error) {
+        XendBackend *h = xend_of(hv);
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *xml = NULL;
+        _cleanup_(dom_done) Dom d = {};
+        DomainXmlFlags xml_flags = 0;
+        uint64_t gen, stamp;
+        int r;
+
+        if (flags & ~(HV_XML_SECURE | HV_XML_INACTIVE))
+                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
+        if (flags & HV_XML_SECURE)
+                xml_flags |= DOMAIN_XML_SECURE;
+        if (flags & HV_XML_INACTIVE)
+                xml_flags |= DOMAIN_XML_INACTIVE;
+        gen = xml_cache_gen(h->xml_cache);
+        stamp = xml_cache_now_usec();
+        r = backend_resolve_light(h, dom, &d, error);
+        if (r < 0)
+                return r;
+        r = xml_cache_get_xml(h->xml_cache, &d.uuid, d.id, flags, stamp, &xml);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                r = dom_get_def_cached(h, dom, &d, gen, stamp, /* store= */ false, &def, error);
+                if (r < 0)
+                        return r;
+                if (flags & HV_XML_INACTIVE)
+                        def->id = -1;
+                r = domain_def_format_xml(def, xml_flags, &xml, error);
+                if (r < 0)
+                        return r;
+                if (!d.xmdef)
+                        xml_cache_put_xml(h->xml_cache, gen, &d.uuid, d.name, d.id, stamp, flags, xml);
+        }
+        *ret = TAKE_PTR(xml);
         return 0;
 }
 
@@ -151,12 +231,15 @@ int xendbe_domain_get_os_type(XvHypervisor *hv, const HvDomainRef *dom, char **r
 /* ---- define / undefine ---------------------------------------------------------------------- */
 
 /* The running domain (if any) that carries @name under another UUID: a definition must not
- * shadow it. */
-static int check_name_clash(XendBackend *h, const DomainDef *def, XvError *error) {
+ * shadow it. Returns 1 when a domain of that name exists (*ret_id its domid, -1 when inactive),
+ * 0 when there is none: with XenD, resolving an unknown name has just asked XenD for it. */
+static int check_name_clash(XendBackend *h, const DomainDef *def, int *ret_id, XvError *error) {
         HvDomainRef ref = { .name = def->name, .id = -1 };
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_(dom_done) Dom d = {};
         int r;
+
+        *ret_id = -1;
 
         /* Only "no such domain" means there is no clash. Anything else (XenD timing out or down)
          * fails the define now: going on would only wait for the same XenD again. */
@@ -173,6 +256,7 @@ static int check_name_clash(XendBackend *h, const DomainDef *def, XvError *error
                 return xv_error_setf(error, XVP_ERR_OPERATION_FAILED,
                                      "Domain '%s' already exists with UUID %s", d.name, uuid_format(&d.uuid, u));
         }
+        *ret_id = d.id;
         return 1;
 }
 
@@ -184,7 +268,7 @@ int xendbe_domain_define(XvHypervisor *hv, const DomainDef *def, HvDomainRef *re
         _cleanup_free_ char *sxp = NULL;
         bool existed;
         XvUuid uuid;
-        int cfg, r;
+        int cfg, id, r;
 
         assert(def);
         r = backend_check_writable(h, error);
@@ -199,7 +283,7 @@ int xendbe_domain_define(XvHypervisor *hv, const DomainDef *def, HvDomainRef *re
         r = backend_xend(h, &cfg, error);
         if (r < 0)
                 return r;
-        r = check_name_clash(h, def, error);
+        r = check_name_clash(h, def, &id, error);
         if (r < 0)
                 return r;
         existed = r > 0;
@@ -226,18 +310,8 @@ int xendbe_domain_define(XvHypervisor *hv, const DomainDef *def, HvDomainRef *re
                 return 0;
         }
 
-        if (!existed) {
-                /* A managed inactive domain of that name makes this an update. */
-                _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
-
-                r = xend_domain_get(h->xend, def->name, &after, &e);
-                if (r < 0 && r != -ENOENT) {
-                        xv_error_move(error, &e);
-                        return r;
-                }
-                existed = r >= 0;
-                after = sexpr_free(after);
-        }
+        /* A managed inactive domain of that name (an update) was found by check_name_clash(): an
+         * unknown name costs one XenD request there, not a second one here. */
         r = sexpr_domain_from_def(def, cfg, &sxp, error);
         if (r < 0)
                 return r;
@@ -261,13 +335,13 @@ int xendbe_domain_define(XvHypervisor *hv, const DomainDef *def, HvDomainRef *re
         backend_queue_event(h, def->name, &uuid, -1, XVP_DOMAIN_EVENT_DEFINED,
                             existed ? XVP_DOMAIN_EVENT_DEFINED_UPDATED : XVP_DOMAIN_EVENT_DEFINED_ADDED);
         if (ret_ref) {
-                HcallDomainInfo info;
-
                 ret_ref->name = strdup(def->name);
                 if (!ret_ref->name)
                         return -ENOMEM;
                 ret_ref->uuid = uuid;
-                ret_ref->id = backend_running_by_uuid(h, &uuid, &info, NULL) >= 0 ? info.domid : -1;
+                /* Defining changes no running domain: it keeps the domid it was found with (a
+                 * new definition has none), without a look at the whole hypervisor list. */
+                ret_ref->id = id;
         }
         return 0;
 }

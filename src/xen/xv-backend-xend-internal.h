@@ -29,6 +29,7 @@
 #include "xv-xend.h"
 #include "xv-xenstore.h"
 #include "xv-xm-dir.h"
+#include "xv-xml-cache.h"
 
 #define BACKEND_TRACK_MAX       4096    /* domains whose last action we remember */
 #define BACKEND_EVENTS_MAX      4096    /* queued events not yet delivered */
@@ -46,10 +47,21 @@
  * request) becomes visible at the latest after this long.
  */
 #define BACKEND_INACTIVE_TTL_USEC (2ULL * 1000 * 1000)
-#define BACKEND_INACTIVE_MAX    4096    /* cached inactive domains */
+#define BACKEND_INACTIVE_MAX    32768   /* cached inactive domains (about 0.5 KiB each) */
 /* Targeted invalidations remembered, so that a XenD answer fetched before one of them is not
  * stored (a reader more than this many invalidations behind stores nothing). */
 #define BACKEND_INACTIVE_DROPS_MAX 64
+
+/*
+ * dumpxml's cache of built definitions (xv-xml-cache.h), per domain and incarnation. Dropped for
+ * a domain by every change xenvirt makes to it (BACKEND_CHANGES_INACTIVE/_DOMAIN), by any xenstore
+ * write below /local/domain/<id> or /vm/<uuid> (watched), for inactive domains whenever their
+ * inactive-cache entry is replaced or dropped. What XenD alone changes for a running domain
+ * (another tool's XenD request that leaves no trace in xenstore) becomes visible after
+ * BACKEND_XML_RUNNING_MAX_AGE_USEC.
+ */
+#define BACKEND_XML_CACHE_MAX   4096
+#define BACKEND_XML_RUNNING_MAX_AGE_USEC (1ULL * 1000 * 1000)
 
 /* What xenvirt did last to a domain: decides the state reasons and the event details. */
 typedef enum TrackAction {
@@ -77,7 +89,9 @@ typedef struct Track {
 typedef struct Inactive {
         char *name;
         XvUuid uuid;
-        Sexpr *sxp;             /* the (domain ...) expression; handed out as copies */
+        char *text;             /* the (domain ...) expression as printed by sexpr_format(): a
+                                 * parsed tree costs ~7 KiB per domain in small allocations, its
+                                 * text ~600 bytes in one, and it is parsed only when asked for */
         HvDomainInfo info;      /* its numbers, read once (state SHUTOFF, reason 0) */
         uint64_t stamp;         /* CLOCK_MONOTONIC µs when XenD answered */
 } Inactive;
@@ -104,6 +118,7 @@ typedef struct XendBackend {
         Xend *xend;
         XsChannel *xs;
         Hcall *hc;
+        XvbInfoCache info;              /* info/state of running domains (own lock, a leaf) */
 
         pthread_mutex_t xend_lock;
         int cfg_version;                /* 0 until XenD answered */
@@ -132,6 +147,8 @@ typedef struct XendBackend {
         InactiveDrop inactive_drops[BACKEND_INACTIVE_DROPS_MAX];  /* targeted ones, slot gen % MAX */
         bool inactive_refreshing;       /* a call is refetching the expired entries (one listing) */
         XendDigest *digest;             /* XenD's last listing, digested (xendbe_list_all_domains) */
+
+        XmlCache *xml_cache;            /* dumpxml's definitions (own lock, a leaf; xv-xml-cache.h) */
 
         pthread_mutex_t event_lock;
         Snap *snap;
@@ -177,6 +194,8 @@ int backend_name_of(XendBackend *h, int domid, const XvUuid *uuid, char **ret, X
  * array must come in NULL-filled). Fails only with -ENOMEM. */
 int backend_names_of(XendBackend *h, const HcallDomainInfo *l, size_t n, char **names);
 void backend_cache_invalidate(XendBackend *h);
+/* Drops the shared hypervisor snapshot: after every change made through the backend. */
+void backend_info_invalidate(XendBackend *h);
 
 /* The inactive-domain cache. A reader takes the generation before its XenD request and stores
  * the answer only when no invalidation of that domain (same UUID or name; or a whole
@@ -254,6 +273,7 @@ int xendbe_lookup_by_uuid(XvHypervisor *h, const XvUuid *uuid, HvDomainRef *ret,
 int xendbe_domain_get_info(XvHypervisor *h, const HvDomainRef *dom, HvDomainInfo *ret, XvError *error);
 int xendbe_domain_get_state(XvHypervisor *h, const HvDomainRef *dom, int *ret_state, int *ret_reason, XvError *error);
 int xendbe_domain_get_def(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, DomainDef **ret, XvError *error);
+int xendbe_domain_get_xml(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, char **ret, XvError *error);
 int xendbe_domain_get_os_type(XvHypervisor *h, const HvDomainRef *dom, char **ret, XvError *error);
 int xendbe_domain_is_active(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);
 int xendbe_domain_is_persistent(XvHypervisor *h, const HvDomainRef *dom, bool *ret, XvError *error);

@@ -25,7 +25,9 @@
  */
 
 #include <assert.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,9 +155,17 @@ int backend_check_writable(XendBackend *h, XvError *error) {
  */
 
 void backend_cache_invalidate(XendBackend *h) {
-        LOCKED(&h->cache_lock);
+        {
+                LOCKED(&h->cache_lock);
 
-        h->cache_valid = false;
+                h->cache_valid = false;
+        }
+        /* A domain started or stopped (or introduced, released): its numbers changed too. */
+        backend_info_invalidate(h);
+}
+
+void backend_info_invalidate(XendBackend *h) {
+        xvb_info_cache_invalidate(&h->info);
 }
 
 /* An entry contradicted the hypervisor: the next use rereads everything. */
@@ -448,12 +458,50 @@ int backend_names_of(XendBackend *h, const HcallDomainInfo *l, size_t n, char **
         return r == -ENOMEM ? r : 0;
 }
 
+static int info_list(void *userdata, HcallDomainInfo **ret, size_t *ret_n) {
+        XendBackend *h = userdata;
+
+        return hcall_list_domains(h->hc, ret, ret_n, NULL);
+}
+
+/* Running domain @id with hypervisor handle @uuid (NULL: any). With @shared, from the snapshot
+ * all callers share (XVB_INFO_MAX_AGE_USEC, xvb_info_cache_get()), else (or when the snapshot
+ * cannot answer) asked of the hypervisor now. -ESRCH when it is not running. */
+static int running_info(XendBackend *h, int id, const XvUuid *uuid, bool shared, HcallDomainInfo *ret,
+                        XvError *error) {
+        int r;
+
+        /* A watch event not drained yet (a domain came or went) may postdate the snapshot: then
+         * the hypervisor is asked directly, until the event loop has drained it (and invalidated
+         * the snapshot). */
+        if (shared && !xenstore_events_pending(h)) {
+                r = xvb_info_cache_get(&h->info, info_list, h, id, uuid, ret);
+                if (r >= 0 || r == -ENOMEM)
+                        return r;
+                /* Not in the snapshot (just created, or gone), too few calls to pay for a list
+                 * (-ESTALE), or the list failed: asked directly. */
+        }
+        r = hcall_domain_info(h->hc, id, ret, error);
+        if (r >= 0 && uuid && !uuid_equal(&ret->uuid, uuid))
+                return -ESRCH;
+        return r;
+}
+
+typedef enum ResolveMode {
+        RESOLVE_FULL,           /* with XenD's expression of an inactive domain */
+        RESOLVE_LIGHT,          /* identity and numbers (HvDomainInfo; running: the shared snapshot) */
+        RESOLVE_IDENTITY,       /* name, uuid and id only (lookups): Dom.info holds domid and uuid only */
+} ResolveMode;
+
 /* Running domain by name: (id, uuid) from the cache, confirmed by the hypervisor. The cache is
  * current while it is valid and no watch event waits (every domain introduced or released fires
  * one): then a name it does not know is not running, and costs nothing more. With
- * @refresh_on_miss, a cache that could not be brought up to date is reread once more. */
-static int running_by_name(XendBackend *h, const char *name, bool refresh_on_miss, HcallDomainInfo *ret,
-                           XvError *error) {
+ * @refresh_on_miss, a cache that could not be brought up to date is reread once more. With
+ * RESOLVE_IDENTITY, only ret->domid and ret->uuid are wanted: a current entry with its uuid answers
+ * without a hypercall (a domain that died a moment ago may still be returned; the next call on
+ * it reports XVP_ERR_NO_DOMAIN, as for any handle of a dead domain). */
+static int running_by_name(XendBackend *h, const char *name, bool refresh_on_miss, ResolveMode mode,
+                           HcallDomainInfo *ret, XvError *error) {
         for (int attempt = 0; attempt < (refresh_on_miss ? 2 : 1); attempt++) {
                 bool stale = false, has_uuid = false;
                 XvUuid uuid = {};
@@ -478,7 +526,11 @@ static int running_by_name(XendBackend *h, const char *name, bool refresh_on_mis
                 }
                 if (id < 0 || (stale && !has_uuid))
                         return -ENOENT;
-                r = hcall_domain_info(h->hc, id, ret, NULL);
+                if (mode == RESOLVE_IDENTITY && !stale && has_uuid) {
+                        *ret = (HcallDomainInfo) { .domid = id, .uuid = uuid };
+                        return 0;
+                }
+                r = running_info(h, id, NULL, mode != RESOLVE_FULL, ret, NULL);
                 if (r >= 0 && has_uuid && !uuid_equal(&ret->uuid, &uuid)) {
                         /* The id was reused: the entry is stale. */
                         if (stale)
@@ -496,7 +548,10 @@ static int running_by_name(XendBackend *h, const char *name, bool refresh_on_mis
         return -ENOENT;
 }
 
-int backend_running_by_uuid(XendBackend *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error) {
+/* Running domain by uuid; with @identity, only ret->domid and ret->uuid are wanted (see
+ * running_by_name()). */
+static int running_by_uuid(XendBackend *h, const XvUuid *uuid, bool identity, HcallDomainInfo *ret,
+                           XvError *error) {
         _cleanup_free_ HcallDomainInfo *l = NULL;
         size_t n = 0;
         int r;
@@ -521,6 +576,10 @@ int backend_running_by_uuid(XendBackend *h, const XvUuid *uuid, HcallDomainInfo 
                         if (c)
                                 id = c->id;
                 }
+                if (id >= 0 && identity && r >= 0) {
+                        *ret = (HcallDomainInfo) { .domid = id, .uuid = *uuid };
+                        return 0;
+                }
                 if (id >= 0) {
                         r = hcall_domain_info(h->hc, id, ret, NULL);
                         if (r >= 0 && uuid_equal(&ret->uuid, uuid))
@@ -537,6 +596,36 @@ int backend_running_by_uuid(XendBackend *h, const XvUuid *uuid, HcallDomainInfo 
                         return 0;
                 }
         return -ENOENT;
+}
+
+int backend_running_by_uuid(XendBackend *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error) {
+        return running_by_uuid(h, uuid, /* identity= */ false, ret, error);
+}
+
+/* Running domain @id by the xenstore cache alone, when it is current and knows the domain's name
+ * and uuid: -ENOENT when it cannot say (the caller asks the hypervisor). */
+static int running_by_id_cached(XendBackend *h, int id, HvDomainRef *ret) {
+        _cleanup_free_ char *name = NULL;
+        XvUuid uuid;
+
+        {
+                LOCKED(&h->cache_lock);
+                const DomainTableEntry *c;
+                int r;
+
+                r = cache_ensure_locked(h, NULL);
+                if (r == -ENOMEM)
+                        return r;
+                c = r >= 0 ? domain_table_find_id(h->running, id) : NULL;
+                if (!c || !c->name || !c->has_uuid)
+                        return -ENOENT;
+                name = strdup(c->name);
+                if (!name)
+                        return -ENOMEM;
+                uuid = c->uuid;
+        }
+        *ret = (HvDomainRef) { .name = TAKE_PTR(name), .uuid = uuid, .id = id };
+        return 0;
 }
 
 /* ---- what xenvirt did last ------------------------------------------------------------------ */
@@ -688,7 +777,7 @@ bool backend_has_managed_save(XendBackend *h, const char *name) {
 static void inactive_clear_locked(XendBackend *h) {
         for (size_t i = 0; i < h->n_inactive; i++) {
                 free(h->inactive[i].name);
-                sexpr_free(h->inactive[i].sxp);
+                free(h->inactive[i].text);
         }
         h->inactive = mfree(h->inactive);
         h->n_inactive = h->n_inactive_allocated = 0;
@@ -701,36 +790,6 @@ static Inactive *inactive_find_locked(XendBackend *h, const char *name, const Xv
                 domain_table_find_name(h->inactive_index, name);
 
         return e ? &h->inactive[e->id] : NULL;
-}
-
-static void sexpr_copy_items(Sexpr *dst, const Sexpr *src) {
-        for (size_t i = 0; i < sexpr_n_items(src); i++) {
-                const Sexpr *c = sexpr_item(src, i);
-
-                if (sexpr_is_atom(c))
-                        (void) sexpr_add_atom(dst, sexpr_atom(c));
-                else
-                        sexpr_copy_items(sexpr_add_list(dst, NULL), c);
-        }
-}
-
-/* A deep copy: callers edit their Dom's expression (autostart), never the cached one. The
- * recursion is bounded by SEXPR_DEPTH_MAX, which the parser enforced on @src. */
-static int sexpr_copy(const Sexpr *src, Sexpr **ret) {
-        _cleanup_(sexpr_freep) Sexpr *c = NULL;
-        int r;
-
-        if (!sexpr_is_list(src))
-                return -EINVAL;
-        r = sexpr_new_list(NULL, &c);
-        if (r < 0)
-                return r;
-        sexpr_copy_items(c, src);
-        r = sexpr_check(c);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(c);
-        return 0;
 }
 
 uint64_t backend_inactive_gen(XendBackend *h) {
@@ -751,7 +810,7 @@ static void inactive_remove_locked(XendBackend *h, size_t slot) {
         }
         h->n_inactive--;
         free(gone.name);
-        sexpr_free(gone.sxp);
+        free(gone.text);
         /* On OOM, forget everything rather than keep an entry no lookup finds. */
         if (slot != last &&
             domain_table_put(h->inactive_index, (int) slot, h->inactive[slot].name, &h->inactive[slot].uuid) < 0)
@@ -794,6 +853,8 @@ static bool inactive_gen_ok_locked(XendBackend *h, uint64_t gen, const char *nam
 }
 
 void backend_inactive_invalidate(XendBackend *h) {
+        xml_cache_drop_inactive(h->xml_cache);
+
         LOCKED(&h->inactive_lock);
 
         inactive_bump_locked(h, NULL, NULL);
@@ -804,6 +865,7 @@ void backend_inactive_invalidate(XendBackend *h) {
 void backend_inactive_invalidate_domain(XendBackend *h, const char *name, const XvUuid *uuid) {
         _cleanup_free_ char *copy = NULL;
 
+        xml_cache_drop_domain(h->xml_cache, name, uuid);
         if (name) {
                 copy = strdup(name);
                 if (!copy)
@@ -845,9 +907,13 @@ void backend_inactive_change_target(InactiveChange *c, const char *name, const X
 
 void backend_inactive_change_done(InactiveChange *c) {
         if (c->h) {
-                if (!c->targeted || c->all)
+                /* Every operation that may change a domain ends here: its client sees the change
+                 * at once in the numbers of running domains too. */
+                backend_info_invalidate(c->h);
+                if (!c->targeted || c->all) {
                         backend_inactive_invalidate(c->h);
-                else
+                        xml_cache_drop_all(c->h->xml_cache);
+                } else
                         backend_inactive_invalidate_domain(c->h, c->name, c->has_uuid ? &c->uuid : NULL);
         }
         c->name = mfree(c->name);
@@ -870,12 +936,12 @@ static void sxp_numbers(const Sexpr *sxp, HvDomainInfo *ret) {
         (void) sexpr_domain_cpu_time(sxp, &ret->cpu_time_ns);
 }
 
-/* Remembers XenD's description @sxp of an inactive domain, fetched when the generation was @gen.
- * Running domains are not cached: the hypervisor answers for them. Best effort: nothing is
- * stored on OOM or when the cache is full. */
-static void inactive_put_take(XendBackend *h, uint64_t gen, Sexpr *sxp) {
-        _cleanup_(sexpr_freep) Sexpr *copy = sxp;
-        _cleanup_free_ char *name = NULL;
+/* Remembers XenD's description @sxp of an inactive domain, fetched when the generation was @gen,
+ * as text (Inactive.text). Running domains are not cached: the hypervisor answers for them. Best
+ * effort: nothing is stored on OOM or when the cache is full. */
+static void inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
+        _cleanup_free_ char *name = NULL, *text = NULL;
+        char *shrunk;
         const char *n = sexpr_node(sxp, "domain/name"), *u = sexpr_node(sxp, "domain/uuid");
         uint64_t stamp = now_usec();
         HvDomainInfo info;
@@ -890,6 +956,13 @@ static void inactive_put_take(XendBackend *h, uint64_t gen, Sexpr *sxp) {
         name = strdup(n);
         if (!name)
                 return;
+        /* Printed before taking the lock (the lock is only ever held for list bookkeeping), and
+         * cut to its length: the printer's buffer grows by doubling. */
+        if (sexpr_format(sxp, &text) < 0)
+                return;
+        shrunk = realloc(text, strlen(text) + 1);
+        if (shrunk)
+                text = shrunk;
 
         LOCKED(&h->inactive_lock);
         Inactive *e;
@@ -903,10 +976,12 @@ static void inactive_put_take(XendBackend *h, uint64_t gen, Sexpr *sxp) {
                 slot = (size_t) (e - h->inactive);
                 if (domain_table_put(h->inactive_index, (int) slot, name, &uuid) < 0)
                         return;
+                /* dumpxml's definition was built from the expression replaced here. */
+                xml_cache_drop_domain(h->xml_cache, e->name, &e->uuid);
                 free(e->name);
                 e->name = TAKE_PTR(name);
-                sexpr_free(e->sxp);
-                e->sxp = TAKE_PTR(copy);
+                free(e->text);
+                e->text = TAKE_PTR(text);
                 e->uuid = uuid;
                 e->stamp = stamp;
                 e->info = info;
@@ -920,21 +995,16 @@ static void inactive_put_take(XendBackend *h, uint64_t gen, Sexpr *sxp) {
         if (domain_table_put(h->inactive_index, (int) slot, name, &uuid) < 0)
                 return;
         h->inactive[h->n_inactive++] = (Inactive) {
-                .name = TAKE_PTR(name), .uuid = uuid, .sxp = TAKE_PTR(copy), .stamp = stamp, .info = info,
+                .name = TAKE_PTR(name), .uuid = uuid, .text = TAKE_PTR(text), .stamp = stamp, .info = info,
         };
 }
 
 void backend_inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
-        Sexpr *copy = NULL;
-
-        /* Copied before taking the lock: the lock is only ever held for list bookkeeping. */
-        if (sexpr_copy(sxp, &copy) < 0)
-                return;
-        inactive_put_take(h, gen, copy);
+        inactive_put(h, gen, sxp);
 }
 
 /* Whether the cache holds inactive domain @uuid and will for a while yet (half the TTL): then
- * refreshing it from a listing is not worth the copy. */
+ * refreshing it from a listing is not worth printing it again. */
 static bool inactive_fresh(XendBackend *h, const XvUuid *uuid) {
         uint64_t now = now_usec();
 
@@ -962,41 +1032,53 @@ static void inactive_end_refresh(XendBackend *h) {
 }
 
 /* Inactive domain @name or @uuid from the cache when it is younger than BACKEND_INACTIVE_TTL_USEC
- * (@light: identity and numbers only, else with a copy of its expression). -ENOENT when the cache
- * does not know it (also for a domain that does not exist: that is asked of XenD every time, so a
- * domain defined elsewhere is found at once), -ESTALE when it knows it but too long ago. */
+ * (@light: identity and numbers only, else with its expression, parsed from the cached text into
+ * a tree of the caller's). -ENOENT when the cache does not know it (also for a domain that does
+ * not exist: that is asked of XenD every time, so a domain defined elsewhere is found at once),
+ * -ESTALE when it knows it but too long ago. */
 static int inactive_get(XendBackend *h, const char *name, const XvUuid *uuid, bool light, Dom *ret) {
-        _cleanup_free_ char *n = NULL;
-        const Inactive *e;
-        uint64_t now = now_usec();
-        Sexpr *copy = NULL;
+        _cleanup_free_ char *n = NULL, *text = NULL;
+        _cleanup_(sexpr_freep) Sexpr *sxp = NULL;
+        HvDomainInfo info;
+        XvUuid u;
         int r;
 
-        LOCKED(&h->inactive_lock);
-        e = inactive_find_locked(h, name, uuid);
-        if (!e)
-                return -ENOENT;
-        /* Expired: -ESTALE, unless another call is refreshing the cache right now (then the
-         * entry is served meanwhile: nothing changed through xenvirt since it was read, or the
-         * invalidation would have dropped it). */
-        if (now - e->stamp >= BACKEND_INACTIVE_TTL_USEC && !h->inactive_refreshing)
-                return -ESTALE;
-        n = strdup(e->name);
-        if (!n)
-                return -ENOMEM;
-        if (!light) {
-                /* The copy is a few dozen small allocations: cheap next to the XenD round trip it
-                 * saves. A light resolution (identity and numbers only) needs none. */
-                r = sexpr_copy(e->sxp, &copy);
-                if (r < 0)
-                        return r;
+        {
+                uint64_t now = now_usec();
+                LOCKED(&h->inactive_lock);
+                const Inactive *e = inactive_find_locked(h, name, uuid);
+
+                if (!e)
+                        return -ENOENT;
+                /* Expired: -ESTALE, unless another call is refreshing the cache right now (then
+                 * the entry is served meanwhile: nothing changed through xenvirt since it was
+                 * read, or the invalidation would have dropped it). */
+                if (now - e->stamp >= BACKEND_INACTIVE_TTL_USEC && !h->inactive_refreshing)
+                        return -ESTALE;
+                n = strdup(e->name);
+                /* A light resolution (identity and numbers only) needs no expression. The text
+                 * is copied (one allocation) and parsed after the lock is released. */
+                if (!n || (!light && !(text = strdup(e->text))))
+                        return -ENOMEM;
+                u = e->uuid;
+                info = e->info;
         }
-        *ret = (Dom) { .name = TAKE_PTR(n), .uuid = e->uuid, .id = -1, .sxp = copy,
-                       .has_sxp_info = true, .sxp_info = e->info };
+        if (text) {
+                /* The cache holds only what sexpr_format() printed from a parsed tree; should
+                 * it not parse back, XenD is asked (-ENOENT) as for a domain not cached. */
+                r = sexpr_parse_string(text, &sxp, NULL);
+                if (r < 0)
+                        return r == -ENOMEM ? r : -ENOENT;
+        }
+        *ret = (Dom) { .name = TAKE_PTR(n), .uuid = u, .id = -1, .sxp = TAKE_PTR(sxp),
+                       .has_sxp_info = true, .sxp_info = info };
         return 0;
 }
 
 /* ---- XenD's listing, digested --------------------------------------------------------------- */
+
+/* Listings of at least this many domains are followed by malloc_trim() (digest_fetch_gen()). */
+#define DIGEST_TRIM_MIN_DOMAINS 64
 
 /*
  * What list-all needs from XenD's ?detail=1 listing (config version >= 3), digested once per
@@ -1047,9 +1129,15 @@ static const DigestEntry *digest_find(const XendDigest *d, const XvUuid *uuid) {
 
 /* Builds the digest of @all; the inactive domains also go to the inactive-domain cache, so that
  * lookups reuse what the listing paid for. */
-static int digest_build(XendBackend *h, Sexpr *all, uint64_t gen, XendDigest **ret) {
+/* A digest being built, one domain at a time (digest_add()). */
+typedef struct DigestBuild {
+        XendBackend *h;
+        XendDigest *d;
+        size_t n_allocated;
+} DigestBuild;
+
+static int digest_new(uint64_t gen, XendDigest **ret) {
         _cleanup_(digest_unrefp) XendDigest *d = NULL;
-        size_t n = 0;
         int r;
 
         d = new0(XendDigest, 1);
@@ -1061,61 +1149,60 @@ static int digest_build(XendBackend *h, Sexpr *all, uint64_t gen, XendDigest **r
         r = domain_table_new(&d->by_uuid);
         if (r < 0)
                 return r;
-        SEXPR_FOREACH_CHILD(x, all) {
-                (void) x;
-                n++;
-        }
-        d->entries = new0(DigestEntry, n);
-        if (!d->entries)
-                return -ENOMEM;
-        SEXPR_FOREACH_CHILD(x, all) {
-                const char *name = sexpr_node(x, "domain/name"), *u = sexpr_node(x, "domain/uuid");
-                DigestEntry *e = &d->entries[d->n];
-                uint64_t mem = 0, maxmem = 0, vcpus = 0;
-                int id;
-
-                if (!name || !u || uuid_parse(u, &e->uuid) < 0)
-                        continue;
-                e->id = sexpr_domain_id(x, &id) >= 0 && id >= 0 ? id : -1;
-                (void) sexpr_domain_autostart(x, &e->autostart);
-                (void) sexpr_get_u64(x, "domain/memory", &mem);
-                if (sexpr_get_u64(x, "domain/maxmem", &maxmem) < 0)
-                        maxmem = mem;
-                (void) sexpr_get_u64(x, "domain/vcpus", &vcpus);
-                e->memory_kib = mem * 1024;
-                e->max_memory_kib = maxmem * 1024;
-                e->vcpus = (unsigned) vcpus;
-                (void) sexpr_domain_cpu_time(x, &e->cpu_time_ns);
-                e->name = strdup(name);
-                if (!e->name)
-                        return -ENOMEM;
-                r = domain_table_put(d->by_uuid, (int) d->n, e->id < 0 ? e->name : NULL, &e->uuid);
-                if (r < 0) {
-                        e->name = mfree(e->name);
-                        return r;
-                }
-                d->n++;
-                if (e->id < 0)
-                        d->n_inactive++;
-                if (e->id >= 0) {
-                        /* Only managed domains can be started by XenD. */
-                        if (e->autostart)
-                                backend_track_managed(h, &e->uuid, true);
-                        continue;
-                }
-                backend_track_managed(h, &e->uuid, true);
-                if (!inactive_fresh(h, &e->uuid)) {
-                        /* Moved, not copied: @all is the caller's to free, and this child is
-                         * not looked at again. */
-                        size_t k = (size_t) (_p_x - (const Sexpr * const *) all->items);
-
-                        assert(k < all->n_items && all->items[k] == x);
-                        all->items[k] = NULL;
-                        inactive_put_take(h, gen, (Sexpr *) x);
-                }
-        }
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+/* Adds XenD's description @x of one domain to the digest; an inactive domain also goes to the
+ * inactive-domain cache, so that lookups reuse what the listing paid for. Nothing here needs
+ * the rest of the listing, so it can be called on each domain as the listing is parsed. */
+static int digest_add(DigestBuild *b, const Sexpr *x) {
+        const char *name = sexpr_node(x, "domain/name"), *u = sexpr_node(x, "domain/uuid");
+        XendDigest *d = b->d;
+        DigestEntry *e;
+        uint64_t mem = 0, maxmem = 0, vcpus = 0;
+        int id, r;
+
+        if (GREEDY_REALLOC(d->entries, b->n_allocated, d->n + 1) < 0)
+                return -ENOMEM;
+        e = &d->entries[d->n];
+        *e = (DigestEntry) {};
+        if (!name || !u || uuid_parse(u, &e->uuid) < 0)
+                return 0;
+        e->id = sexpr_domain_id(x, &id) >= 0 && id >= 0 ? id : -1;
+        (void) sexpr_domain_autostart(x, &e->autostart);
+        (void) sexpr_get_u64(x, "domain/memory", &mem);
+        if (sexpr_get_u64(x, "domain/maxmem", &maxmem) < 0)
+                maxmem = mem;
+        (void) sexpr_get_u64(x, "domain/vcpus", &vcpus);
+        e->memory_kib = mem * 1024;
+        e->max_memory_kib = maxmem * 1024;
+        e->vcpus = (unsigned) vcpus;
+        (void) sexpr_domain_cpu_time(x, &e->cpu_time_ns);
+        e->name = strdup(name);
+        if (!e->name)
+                return -ENOMEM;
+        r = domain_table_put(d->by_uuid, (int) d->n, e->id < 0 ? e->name : NULL, &e->uuid);
+        if (r < 0) {
+                e->name = mfree(e->name);
+                return r;
+        }
+        d->n++;
+        if (e->id >= 0) {
+                /* Only managed domains can be started by XenD. */
+                if (e->autostart)
+                        backend_track_managed(b->h, &e->uuid, true);
+                return 0;
+        }
+        d->n_inactive++;
+        backend_track_managed(b->h, &e->uuid, true);
+        if (!inactive_fresh(b->h, &e->uuid))
+                inactive_put(b->h, d->gen, x);
+        return 0;
+}
+
+static int digest_add_one(const Sexpr *domain, void *userdata) {
+        return digest_add(userdata, domain);
 }
 
 /* Whether XenD's inactive domains are still those of @d: the same set of names. */
@@ -1174,16 +1261,26 @@ static int digest_get(XendBackend *h, XendDigest **ret, XvError *error) {
 
 /* XenD's detailed listing, digested and shared (and every inactive domain put in the cache). */
 static int digest_fetch_gen(XendBackend *h, uint64_t gen, XendDigest **ret, XvError *error) {
-        _cleanup_(sexpr_freep) Sexpr *all = NULL;
+        _cleanup_(digest_unrefp) XendDigest *built = NULL;
+        DigestBuild b = { .h = h };
         XendDigest *d;
         int r;
 
-        r = xend_list_domains_detail(h->xend, /* include_halted= */ true, &all, error);
+        r = digest_new(gen, &built);
         if (r < 0)
                 return r;
-        r = digest_build(h, all, gen, &d);
+        b.d = built;
+        /* Digested as XenD's listing is parsed, one domain at a time: the listing never exists
+         * as one tree. */
+        r = xend_foreach_domain_detail(h->xend, /* include_halted= */ true, digest_add_one, &b, error);
+        if (built->n >= DIGEST_TRIM_MIN_DOMAINS)
+                /* What this listing freed (its text, the tree of each domain, the inactive cache
+                 * entries it replaced) goes back now: glibc trims only the top of a heap by
+                 * itself, and a worker's arena would keep it resident. */
+                (void) malloc_trim(0);
         if (r < 0)
                 return r;
+        d = TAKE_PTR(built);
         {
                 LOCKED(&h->inactive_lock);
 
@@ -1241,11 +1338,6 @@ static int resolve_running(XendBackend *h, const HcallDomainInfo *info, const ch
         *ret = (Dom) { .name = TAKE_PTR(name), .uuid = info->uuid, .id = info->domid, .info = *info };
         return 0;
 }
-
-typedef enum ResolveMode {
-        RESOLVE_FULL,           /* with XenD's expression of an inactive domain */
-        RESOLVE_LIGHT,          /* identity and numbers (HvDomainInfo) */
-} ResolveMode;
 
 static int resolve_running_as(const HcallDomainInfo *info, const char *name, Dom *ret) {
         char *n = strdup(name);
@@ -1388,15 +1480,15 @@ static int resolve(XendBackend *h, const HvDomainRef *ref, ResolveMode mode, Dom
 
 
         if (!uuid_is_null(&ref->uuid)) {
-                /* The id the client holds is only a hint: check it before scanning the list. */
-                if (ref->id >= 0 && hcall_domain_info(h->hc, ref->id, &info, NULL) >= 0 &&
-                    uuid_equal(&info.uuid, &ref->uuid)) {
+                /* The id the client holds is only a hint: check it before scanning the list
+                 * (a light resolution in the shared snapshot). */
+                if (ref->id >= 0 && running_info(h, ref->id, &ref->uuid, light, &info, NULL) >= 0) {
                         /* A light resolution returns no name to anyone: the client's will do. */
                         if (light && ref->name)
                                 return resolve_running_as(&info, ref->name, ret);
                         return resolve_running(h, &info, ref->name, ret, error);
                 }
-                r = backend_running_by_uuid(h, &ref->uuid, &info, error);
+                r = running_by_uuid(h, &ref->uuid, mode == RESOLVE_IDENTITY, &info, error);
                 if (r >= 0)
                         return resolve_running(h, &info, ref->name, ret, error);
                 if (r != -ENOENT)
@@ -1411,7 +1503,7 @@ static int resolve(XendBackend *h, const HvDomainRef *ref, ResolveMode mode, Dom
                 /* Inactive domains are the ones the running-name cache does not know: rather than
                  * rereading xenstore for each, ask the inactive-domain cache and have the
                  * hypervisor confirm by UUID that the domain is not running after all. */
-                r = running_by_name(h, ref->name, /* refresh_on_miss= */ false, &info, error);
+                r = running_by_name(h, ref->name, /* refresh_on_miss= */ false, mode, &info, error);
                 /* Found by that name in xenstore and confirmed by the hypervisor: the name holds. */
                 if (r >= 0 && light)
                         return resolve_running_as(&info, ref->name, ret);
@@ -1423,7 +1515,7 @@ static int resolve(XendBackend *h, const HvDomainRef *ref, ResolveMode mode, Dom
                 if (r != -ENOENT)
                         return r;
 
-                r = running_by_name(h, ref->name, /* refresh_on_miss= */ true, &info, error);
+                r = running_by_name(h, ref->name, /* refresh_on_miss= */ true, mode, &info, error);
                 if (r >= 0)
                         return resolve_running(h, &info, ref->name, ret, error);
                 if (r != -ENOENT)
@@ -1435,7 +1527,7 @@ static int resolve(XendBackend *h, const HvDomainRef *ref, ResolveMode mode, Dom
         }
 
         if (ref->id >= 0) {
-                r = hcall_domain_info(h->hc, ref->id, &info, error);
+                r = running_info(h, ref->id, NULL, light, &info, error);
                 if (r < 0)
                         return r;
                 return resolve_running(h, &info, NULL, ret, error);
@@ -1451,6 +1543,11 @@ int backend_resolve_light(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvEr
         return resolve(h, ref, RESOLVE_LIGHT, ret, error);
 }
 
+/* For lookups: the domain's name, uuid and id (Dom.info is not filled in). */
+static int resolve_identity(XendBackend *h, const HvDomainRef *ref, Dom *ret, XvError *error) {
+        return resolve(h, ref, RESOLVE_IDENTITY, ret, error);
+}
+
 
 /* ---- lifetime -------------------------------------------------------------------------------- */
 
@@ -1462,10 +1559,12 @@ static XendBackend *backend_free(XendBackend *h) {
         if (!h)
                 return NULL;
         backend_events_done(h);
+        xml_cache_free(h->xml_cache);
         xm_dir_free(h->xm);
         xend_free(h->xend);
         xenstore_close(h->xs);
         hcall_close(h->hc);
+        xvb_info_cache_done(&h->info);
         inactive_clear_locked(h);
         for (size_t i = 0; i < BACKEND_INACTIVE_DROPS_MAX; i++)
                 free(h->inactive_drops[i].name);
@@ -1520,6 +1619,10 @@ int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         (void) pthread_mutex_init(&h->track_lock, NULL);
         (void) pthread_mutex_init(&h->inactive_lock, NULL);
         (void) pthread_mutex_init(&h->event_lock, NULL);
+        xvb_info_cache_init(&h->info, xvb_now_usec, XVB_INFO_MAX_AGE_USEC);
+        if (xml_cache_new(BACKEND_XML_CACHE_MAX, BACKEND_XML_RUNNING_MAX_AGE_USEC, BACKEND_INACTIVE_TTL_USEC,
+                          &h->xml_cache) < 0)
+                return -ENOMEM;
         h->read_only = config->read_only;
         h->xend_timeout_usec = config->xend_timeout_usec ?: XEND_TIMEOUT_DEFAULT_USEC;
         if (strdup_or_null(config->xend_socket, &h->xend_socket) < 0 ||
@@ -1896,6 +1999,10 @@ int xendbe_lookup_by_id(XvHypervisor *hv, int id, HvDomainRef *ret, XvError *err
                 return r;
         if (id < 0)
                 return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "no domain with matching id %d", id);
+        /* The identity is all a lookup returns: a current xenstore cache knows it. */
+        r = running_by_id_cached(h, id, ret);
+        if (r != -ENOENT)
+                return r;
         r = hcall_domain_info(h->hc, id, &info, NULL);
         if (r == -ESRCH || r == -ENOENT)
                 return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "no domain with matching id %d", id);
@@ -1915,7 +2022,7 @@ int xendbe_lookup_by_name(XvHypervisor *hv, const char *name, HvDomainRef *ret, 
 
         if (isempty(name))
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Empty domain name");
-        r = backend_resolve_light(h, &ref, &d, error);
+        r = resolve_identity(h, &ref, &d, error);
         if (r < 0)
                 return r;
         return backend_fill_ref(&d, ret);
@@ -1930,7 +2037,7 @@ int xendbe_lookup_by_uuid(XvHypervisor *hv, const XvUuid *uuid, HvDomainRef *ret
         _cleanup_(dom_done) Dom d = {};
         int r;
 
-        r = backend_resolve_light(h, &ref, &d, error);
+        r = resolve_identity(h, &ref, &d, error);
         if (r < 0)
                 return r;
         return backend_fill_ref(&d, ret);
@@ -2067,13 +2174,76 @@ static void xm_list_done(XmList *x) {
         *x = (XmList) {};
 }
 
+/* From this many running domains on, their persistence comes from one read of XenD's domains
+ * directory rather than one path lookup (and one UUID formatted) per domain. */
+#define LIST_MANAGED_SCAN_MIN 16
+
+typedef struct RunningUuid {
+        XvUuid uuid;
+        size_t index;
+} RunningUuid;
+
+static int cmp_running_uuid(const void *a, const void *b) {
+        return memcmp(&((const RunningUuid *) a)->uuid, &((const RunningUuid *) b)->uuid, sizeof(XvUuid));
+}
+
+static void closedirp_list(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
+
+/* Which of the running domains @info[0..n) XenD manages: its directory per managed domain (see
+ * backend_is_managed()) read once. *ret is NULL (ask backend_is_managed() per domain) below
+ * LIST_MANAGED_SCAN_MIN domains or when the directory cannot be read; a domain not found there
+ * may still be managed by what xenvirt did last (the caller asks backend_is_managed() for it). */
+static int list_managed_running(XendBackend *h, const HcallDomainInfo *info, size_t n, bool **ret) {
+        _cleanup_(closedirp_list) DIR *dir = NULL;
+        _cleanup_free_ RunningUuid *sorted = NULL;
+        _cleanup_free_ bool *managed = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct dirent *de;
+
+        *ret = NULL;
+        if (n < LIST_MANAGED_SCAN_MIN)
+                return 0;
+        if (asprintf(&path, "%s" HV_XEND_DOMAINS_DIR, h->host_root) < 0)
+                return -ENOMEM;
+        dir = opendir(path);
+        if (!dir)
+                return 0;
+        sorted = new(RunningUuid, n);
+        managed = new0(bool, n);
+        if (!sorted || !managed)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                sorted[i] = (RunningUuid) { .uuid = info[i].uuid, .index = i };
+        qsort(sorted, n, sizeof(RunningUuid), cmp_running_uuid);
+        while ((de = readdir(dir))) {
+                RunningUuid key = {};
+                const RunningUuid *hit;
+
+                if (strlen(de->d_name) != UUID_STRING_LEN || uuid_parse(de->d_name, &key.uuid) < 0)
+                        continue;
+                hit = bsearch(&key, sorted, n, sizeof(RunningUuid), cmp_running_uuid);
+                if (!hit)
+                        continue;
+                /* Equal UUIDs sit side by side: mark them all. */
+                while (hit > sorted && cmp_running_uuid(hit - 1, &key) == 0)
+                        hit--;
+                for (; hit < sorted + n && cmp_running_uuid(hit, &key) == 0; hit++)
+                        managed[hit->index] = true;
+        }
+        *ret = TAKE_PTR(managed);
+        return 0;
+}
+
 int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **ret, size_t *ret_n,
                             XvError *error) {
         XendBackend *h = xend_of(hv);
         _cleanup_free_ HcallDomainInfo *info = NULL;
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_(digest_unrefp) XendDigest *digest = NULL;
-        _cleanup_free_ bool *running_now = NULL;
+        _cleanup_free_ bool *running_now = NULL, *managed = NULL;
         _cleanup_(xm_list_done) XmList xm = {};
         _cleanup_(xvb_summary_list_done) XvbSummaryList c = { .flags = flags };
         /* Managed saves are looked for (a file access per domain) only when the flags filter on
@@ -2120,6 +2290,11 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
                                 return r;
                 }
         }
+        if (cfg >= XEND_CONFIG_VERSION_3_0_4) {
+                r = list_managed_running(h, info, n_running, &managed);
+                if (r < 0)
+                        return r;
+        }
 
         for (size_t i = 0; i < n_running; i++) {
                 HvDomainSummary s = {
@@ -2139,9 +2314,9 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
                         if (e && e->id < 0)
                                 running_now[e - digest->entries] = true;
                         s.autostart = e && e->autostart;
-                        s.persistent = backend_is_managed(h, &s.ref.uuid);
+                        s.persistent = (managed && managed[i]) || backend_is_managed(h, &s.ref.uuid);
                 } else if (cfg >= XEND_CONFIG_VERSION_3_0_4)
-                        s.persistent = backend_is_managed(h, &s.ref.uuid);
+                        s.persistent = (managed && managed[i]) || backend_is_managed(h, &s.ref.uuid);
                 else
                         for (size_t j = 0; j < xm.n; j++)
                                 if (uuid_equal(&xm.l[j].uuid, &s.ref.uuid) || streq(xm.l[j].name, s.ref.name)) {
@@ -2245,6 +2420,7 @@ const HvBackendOps hv_backend_xend = {
         .domain_get_info = xendbe_domain_get_info,
         .domain_get_state = xendbe_domain_get_state,
         .domain_get_def = xendbe_domain_get_def,
+        .domain_get_xml = xendbe_domain_get_xml,
         .domain_get_os_type = xendbe_domain_get_os_type,
         .domain_is_active = xendbe_domain_is_active,
         .domain_is_persistent = xendbe_domain_is_persistent,
