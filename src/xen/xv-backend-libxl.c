@@ -26,19 +26,11 @@
 #include "xv-capabilities.h"
 #include "xv-fileio.h"
 #include "xv-libxl-ops.h"
+#include "xv-lock.h"
 #include "xv-log.h"
 #include "xv-parse-util.h"
 
 #define LX_SAVE_DIR_DEFAULT "/var/lib/xenvirt/save"
-
-static void mutex_unlockp(pthread_mutex_t **m) {
-        if (*m)
-                (void) pthread_mutex_unlock(*m);
-}
-
-#define LOCKED(m) \
-        _cleanup_(mutex_unlockp) _unused_ pthread_mutex_t *_locked_##__LINE__ = \
-                ((void) pthread_mutex_lock(m), (m))
 
 void lx_dom_done(LxDom *d) {
         d->name = mfree(d->name);

@@ -40,20 +40,12 @@
 #include "xv-backend-xend-internal.h"
 #include "xv-call-context.h"
 #include "xv-fileio.h"
+#include "xv-lock.h"
 #include "xv-log.h"
 #include "xv-parse-util.h"
 #include "xv-sexpr-domain.h"
 
 #define HV_XEND_DOMAINS_DIR "/var/lib/xend/domains"
-
-static void mutex_unlockp(pthread_mutex_t **m) {
-        if (*m)
-                (void) pthread_mutex_unlock(*m);
-}
-
-#define LOCKED(m) \
-        _cleanup_(mutex_unlockp) _unused_ pthread_mutex_t *_locked_##__LINE__ = \
-                ((void) pthread_mutex_lock(m), (m))
 
 static uint64_t now_usec(void) {
         struct timespec ts;

@@ -29,6 +29,7 @@
 #include "xv-backend.h"
 #include "xv-domain-xml.h"
 #include "xv-hcall.h"
+#include "xv-lock.h"
 #include "xv-log.h"
 #include "xv-xend-http.h"
 
@@ -125,11 +126,6 @@ static bool hypervisor_is_post_xend(void) {
                 log_debug("Hypervisor version unknown: %s", strempty(e.message));
         xv_error_done(&e);
         return modern;
-}
-
-static void mutex_unlockp(pthread_mutex_t **m) {
-        if (*m)
-                (void) pthread_mutex_unlock(*m);
 }
 
 /* The libxl backend's operations: linked in, or from the module, loaded on first use and kept

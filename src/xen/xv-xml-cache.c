@@ -14,6 +14,7 @@
 
 #include "xv-alloc.h"
 #include "xv-domain-table.h"
+#include "xv-lock.h"
 #include "xv-xml-cache.h"
 
 typedef struct Entry {
@@ -55,15 +56,6 @@ struct XmlCache {
         uint64_t gen_all;       /* the generation of the last DROP_ALL */
         Drop drops[XML_CACHE_DROPS_MAX];        /* slot gen % XML_CACHE_DROPS_MAX */
 };
-
-static void mutex_unlockp(pthread_mutex_t **m) {
-        if (*m)
-                (void) pthread_mutex_unlock(*m);
-}
-
-#define LOCKED(m) \
-        _cleanup_(mutex_unlockp) _unused_ pthread_mutex_t *_locked_##__LINE__ = \
-                ((void) pthread_mutex_lock(m), (m))
 
 static void entry_done(Entry *e) {
         e->name = mfree(e->name);
