@@ -9,6 +9,7 @@
  *
  * Only the public header is used: this is what an application sees.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -48,6 +49,68 @@ static pid_t daemon_pid(void) {
         ASSERT_OK(safe_atou32(env_or_fail("XENVIRTD_PID"), &pid));
         ASSERT_GT(pid, 1);
         return (pid_t) pid;
+}
+
+/* Whether every thread of process @pid is stopped ('T' in /proc/PID/task/TID/stat); a thread that
+ * exits meanwhile does not count. */
+static bool all_threads_stopped(pid_t pid) {
+        char path[64];
+        struct dirent *de;
+        bool all = true;
+        DIR *d;
+
+        (void) snprintf(path, sizeof(path), "/proc/%d/task", (int) pid);
+        d = opendir(path);
+        ASSERT_NOT_NULL(d);
+        while (all && (de = readdir(d))) {
+                char stat[512], *p;
+                size_t n;
+                FILE *f;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                (void) snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat", (int) pid, de->d_name);
+                f = fopen(path, "re");
+                if (!f)
+                        continue;
+                n = fread(stat, 1, sizeof(stat) - 1, f);
+                fclose(f);
+                stat[n] = '\0';
+                p = strrchr(stat, ')');
+                all = p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+        }
+        closedir(d);
+        return all;
+}
+
+/* While the daemon is stopped, a failed assertion (abort()) must not leave it stopped for the
+ * tests that follow. */
+static volatile sig_atomic_t stopped_daemon;
+
+static void continue_daemon_and_abort(int sig) {
+        if (stopped_daemon > 0)
+                (void) kill((pid_t) stopped_daemon, SIGCONT);
+        (void) signal(sig, SIG_DFL);
+        (void) raise(sig);
+}
+
+/* SIGSTOP is asynchronous: until every thread has stopped, a loop thread on another CPU may
+ * still answer a request. */
+static void daemon_stop(pid_t pid) {
+        uint64_t end = mono_usec() + WAIT_USEC;
+
+        stopped_daemon = pid;
+        ASSERT_TRUE(signal(SIGABRT, continue_daemon_and_abort) != SIG_ERR);
+        ASSERT_OK(kill(pid, SIGSTOP));
+        while (!all_threads_stopped(pid)) {
+                ASSERT_LT(mono_usec(), end);
+                (void) usleep(1000);
+        }
+}
+
+static void daemon_continue(pid_t pid) {
+        ASSERT_OK(kill(pid, SIGCONT));
+        stopped_daemon = 0;
 }
 
 static xv_conn *open_rw(void) {
@@ -972,7 +1035,7 @@ TEST(keepalive_timeout_and_call_timeout) {
         ASSERT_OK(xv_conn_set_timeout(c, 500000));
 
         /* A stopped daemon answers nothing. */
-        ASSERT_OK(kill(pid, SIGSTOP));
+        daemon_stop(pid);
         start = mono_usec();
         ASSERT_ERROR(xv_conn_get_hostname(c, &h, &e), ETIMEDOUT);
         end = mono_usec();
@@ -985,7 +1048,7 @@ TEST(keepalive_timeout_and_call_timeout) {
         end = mono_usec() + WAIT_USEC;
         while (xv_conn_is_alive(k) && mono_usec() < end)
                 usleep(100000);
-        ASSERT_OK(kill(pid, SIGCONT));
+        daemon_continue(pid);
         ASSERT_FALSE(xv_conn_is_alive(k));
         ASSERT_GE(xv_conn_dispatch_events(k), 1);
         ASSERT_TRUE(s.closed);
