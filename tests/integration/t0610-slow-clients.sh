@@ -26,6 +26,14 @@ if nm -D "$XV_BUILDDIR/daemon/xenvirtd" 2>/dev/null | grep -q " U __asan_init"; 
         MEM_FACTOR=2
         MEM_SLACK_KIB=32768
 fi
+# Under valgrind (make check-valgrind runs the daemon through XV_SANDBOX_WRAPPER), memcheck's
+# shadow memory and its allocator's redzones count in the daemon's RSS too: the same allowance.
+case "${XV_SANDBOX_WRAPPER:-}" in
+*valgrind*)
+        MEM_FACTOR=2
+        MEM_SLACK_KIB=32768
+        ;;
+esac
 
 # VmSize is to count the buffers the daemon reserves, not glibc's per-thread malloc arenas (64 MiB
 # of address space each, created whenever a worker first allocates): one arena for the daemon.
