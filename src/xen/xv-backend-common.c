@@ -264,20 +264,6 @@ void xvb_info_cache_invalidate(XvbInfoCache *c) {
         pthread_mutex_unlock(&c->lock);
 }
 
-static const HcallDomainInfo *info_find(const HcallDomainInfo *l, size_t n, int domid) {
-        size_t lo = 0, hi = n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (l[mid].domid < domid)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo < n && l[lo].domid == domid ? &l[lo] : NULL;
-}
-
 int xvb_info_cache_get(XvbInfoCache *c, XvbListFn list, void *userdata, int domid, const XvUuid *uuid,
                        HcallDomainInfo *ret) {
         const HcallDomainInfo *x;
@@ -314,7 +300,7 @@ int xvb_info_cache_get(XvbInfoCache *c, XvbListFn list, void *userdata, int domi
                 c->valid = true;
                 c->n_refreshes++;
         }
-        x = info_find(c->l, c->n, domid);
+        x = hcall_list_find(c->l, c->n, domid);
         found = x && (!uuid || uuid_equal(&x->uuid, uuid));
         if (found)
                 *ret = *x;

@@ -193,12 +193,6 @@ static void cache_count_incomplete_locked(XendBackend *h) {
         h->n_cache_incomplete = n;
 }
 
-static int cmp_info_domid(const void *a, const void *b) {
-        int x = ((const HcallDomainInfo *) a)->domid, y = ((const HcallDomainInfo *) b)->domid;
-
-        return (x > y) - (x < y);
-}
-
 /* Drops the entries the hypervisor does not run (a tree xenstored left behind, an id reused
  * under another uuid): then a current cache is a true answer without a hypercall per lookup.
  * One hypercall list per refresh; nothing is dropped when hypercalls fail. */
@@ -212,11 +206,9 @@ static int cache_drop_dead_locked(XendBackend *h) {
         dead = new0(int, m);
         if (!dead)
                 return -ENOMEM;
-        qsort(l, n, sizeof(HcallDomainInfo), cmp_info_domid);
         for (size_t i = 0; i < m; i++) {
                 const DomainTableEntry *e = domain_table_at(h->running, i);
-                HcallDomainInfo key = { .domid = e->id };
-                const HcallDomainInfo *x = bsearch(&key, l, n, sizeof(HcallDomainInfo), cmp_info_domid);
+                const HcallDomainInfo *x = hcall_list_find(l, n, e->id);
 
                 if (!x || (e->has_uuid && !uuid_equal(&x->uuid, &e->uuid)))
                         dead[n_dead++] = e->id;

@@ -222,6 +222,20 @@ int hcall_list_domains(Hcall *h, HcallDomainInfo **ret, size_t *ret_n, XvError *
         return 0;
 }
 
+const HcallDomainInfo *hcall_list_find(const HcallDomainInfo *l, size_t n, int domid) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (l[mid].domid < domid)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < n && l[lo].domid == domid ? &l[lo] : NULL;
+}
+
 int hcall_domain_info(Hcall *h, int domid, HcallDomainInfo *ret, XvError *error) {
         xc_domaininfo_t x;
         int r, got;

@@ -98,6 +98,8 @@ DEFINE_CLEANUP_FUNC(Hcall *, hcall_close);
 /* Domains. hcall_list_domains() returns every domain (sorted by id) in batched getinfolist
  * calls. hcall_domain_info() gives -ESRCH (XVP_ERR_NO_DOMAIN) when @domid does not exist. */
 int hcall_list_domains(Hcall *h, HcallDomainInfo **ret, size_t *ret_n, XvError *error);
+/* Domain @domid in @l[0..n), a list sorted by id as hcall_list_domains() returns it; NULL if absent. */
+const HcallDomainInfo *hcall_list_find(const HcallDomainInfo *l, size_t n, int domid);
 int hcall_domain_info(Hcall *h, int domid, HcallDomainInfo *ret, XvError *error);
 int hcall_domain_pause(Hcall *h, int domid, XvError *error);
 int hcall_domain_unpause(Hcall *h, int domid, XvError *error);
