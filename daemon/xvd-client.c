@@ -472,7 +472,7 @@ int client_new(Manager *m, int fd, bool ro_socket, Client **ret) {
         (void) snprintf(c->description, sizeof(c->description), "pid=%d uid=%u%s", (int) c->pid,
                         (unsigned) c->uid, ro_socket ? " ro" : "");
 
-        r = message_reader_new(config->max_frame_size, &c->reader);
+        r = message_reader_new(CONFIG_GET(config, max_frame_size), &c->reader);
         if (r < 0) {
                 c->connected = false;
                 c->fd = -EBADF;         /* the caller still owns it on failure */

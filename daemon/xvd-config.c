@@ -350,10 +350,12 @@ int config_load_file(Config *c, const char *path, bool missing_ok, XvError *erro
 }
 
 void config_apply_reloadable(Config *dst, const Config *src) {
-        dst->max_clients = src->max_clients;
-        dst->max_requests_per_client = src->max_requests_per_client;
-        dst->max_frame_size = src->max_frame_size;
-        dst->keepalive_interval = src->keepalive_interval;
-        dst->keepalive_count = src->keepalive_count;
-        dst->log_level = src->log_level;
+#define STORE(field) __atomic_store_n(&dst->field, src->field, __ATOMIC_RELAXED)
+        STORE(max_clients);
+        STORE(max_requests_per_client);
+        STORE(max_frame_size);
+        STORE(keepalive_interval);
+        STORE(keepalive_count);
+        STORE(log_level);
+#undef STORE
 }

@@ -97,5 +97,10 @@ int config_set(Config *c, const char *key, const char *value, XvError *error);
 /* Parses a log level name ("debug", "info", "notice", "warning", "err"/"error") or number 0..7. */
 int config_parse_log_level(const char *s, int *ret);
 
-/* Copies the reloadable part (limits, keepalive, log level) from @src into @dst. */
+/* A reloadable field (config_apply_reloadable()) as read by a thread other than the main loop's,
+ * which rewrites it on SIGHUP: one whole aligned value, never a torn or cached one. */
+#define CONFIG_GET(config, field) __atomic_load_n(&(config)->field, __ATOMIC_RELAXED)
+
+/* Copies the reloadable part (limits, keepalive, log level) from @src into @dst.
+ * Each field is stored atomically: lanes and workers read them (CONFIG_GET()) while it runs. */
 void config_apply_reloadable(Config *dst, const Config *src);

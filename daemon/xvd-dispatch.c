@@ -514,7 +514,7 @@ static void dispatch_call(Manager *m, Client *c, Message *msg) {
 
         if (client_is_refused(c)) {
                 r = xv_error_setf(&error, XVP_ERR_RPC, "too many active clients (limit %u), retry later",
-                                  config->max_clients);
+                                  CONFIG_GET(config, max_clients));
                 error.domain = XVP_FROM_RPC;
                 send_error(c, h, &error, r);
                 client_close_after_flush(c);
@@ -551,9 +551,9 @@ static void dispatch_call(Manager *m, Client *c, Message *msg) {
 
         /* Calls that may wait for polkit count like calls on workers. */
         if ((row->flags & PROC_BLOCKING || client_acl_applies(c) || h->proc == XVP_PROC_AUTH_POLKIT) &&
-            client_get_in_flight(c) >= config->max_requests_per_client) {
+            client_get_in_flight(c) >= CONFIG_GET(config, max_requests_per_client)) {
                 r = xv_error_setf(&error, XVP_ERR_RPC, "too many requests in flight on this connection (limit %u)",
-                                  config->max_requests_per_client);
+                                  CONFIG_GET(config, max_requests_per_client));
                 error.domain = XVP_FROM_RPC;
                 send_error(c, h, &error, r);
                 return;

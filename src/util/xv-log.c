@@ -21,12 +21,13 @@ LogTarget log_get_target(void) {
         return log_target;
 }
 
+/* Set by the main loop (on SIGHUP too) while other threads log: atomic, not locked. */
 void log_set_max_level(int level) {
-        log_max_level = level;
+        __atomic_store_n(&log_max_level, level, __ATOMIC_RELAXED);
 }
 
 int log_get_max_level(void) {
-        return log_max_level;
+        return __atomic_load_n(&log_max_level, __ATOMIC_RELAXED);
 }
 
 LogTarget log_target_detect(void) {
@@ -87,7 +88,7 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         if (error < 0)
                 error = -error;
 
-        if (level > log_max_level || log_target == LOG_TARGET_NULL) {
+        if (level > log_get_max_level() || log_target == LOG_TARGET_NULL) {
                 errno = error ?: saved;
                 return -error;
         }
