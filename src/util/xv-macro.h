@@ -9,6 +9,7 @@
 #define _printf_(a, b)   __attribute__((__format__(printf, a, b)))
 #define _unused_         __attribute__((__unused__))
 #define _pure_           __attribute__((__pure__))
+#define _fallthrough_    __attribute__((__fallthrough__))
 #define _noreturn_       __attribute__((__noreturn__))
 #define _warn_unused_result_ __attribute__((__warn_unused_result__))
 

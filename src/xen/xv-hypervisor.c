@@ -14,9 +14,7 @@
  *      that is not running Xen at all).
  */
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,23 +29,16 @@
 #include "xv-hcall.h"
 #include "xv-lock.h"
 #include "xv-log.h"
+#include "xv-module.h"
 #include "xv-xend-http.h"
 
 /* The first Xen release without XenD. */
 #define HV_LIBXL_MIN_MAJOR 4
 #define HV_LIBXL_MIN_MINOR 5
 
-/*
- * The libxl backend is a module (src/xen/backend-libxl.inc.am): libxenlight, libxenguest, libyajl
- * and their dependencies are mapped only by a daemon that uses it. It is loaded from
- * XV_BACKEND_DIR (the configured $(pkglibdir)), or from the directory in $XENVIRTD_BACKEND_DIR,
- * which is how a daemon running from the build tree (tests/sandbox) finds the uninstalled one.
- */
-#ifndef XV_BACKEND_DIR
-#  error "XV_BACKEND_DIR must be defined (src/Makefile.inc.am)"
-#endif
+/* The libxl backend is a module (src/modules.inc.am, xv-module.h): libxenlight, libxenguest,
+ * libyajl and their dependencies are mapped only by a daemon that uses it. */
 #define HV_LIBXL_MODULE "backend-libxl.so"
-#define HV_BACKEND_DIR_ENV "XENVIRTD_BACKEND_DIR"
 
 /* Defined when the program links the libxl backend itself (its unit tests link libxv-libxl);
  * else NULL, and the module is loaded. */
@@ -133,40 +124,22 @@ static bool hypervisor_is_post_xend(void) {
 static int libxl_backend(const HvBackendOps **ret, XvError *error) {
         static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
         static const HvBackendOps *loaded = NULL;
-        char path[PATH_MAX];
-        const char *dir;
-        void *module, *ops;
-        int n;
+        void *ops;
+        int r;
 
         if (&hv_backend_libxl) {
                 *ret = &hv_backend_libxl;
                 return 0;
         }
 
-        (void) pthread_mutex_lock(&lock);
-        _cleanup_(mutex_unlockp) _unused_ pthread_mutex_t *locked = &lock;
+        LOCKED(&lock);
 
-        if (loaded) {
-                *ret = loaded;
-                return 0;
+        if (!loaded) {
+                r = module_load_symbol(HV_LIBXL_MODULE, "hv_backend_libxl", &ops, error);
+                if (r < 0)
+                        return r;
+                loaded = ops;
         }
-        dir = secure_getenv(HV_BACKEND_DIR_ENV);
-        if (isempty(dir))
-                dir = XV_BACKEND_DIR;
-        n = snprintf(path, sizeof(path), "%s/%s", dir, HV_LIBXL_MODULE);
-        if (n < 0 || (size_t) n >= sizeof(path))
-                return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "The libxl backend module's directory is too long");
-        module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (!module)
-                return xv_error_setf(error, XVP_ERR_NO_SUPPORT,
-                                     "The libxl backend is not available (module %s): %s", path, strnull(dlerror()));
-        ops = dlsym(module, "hv_backend_libxl");
-        if (!ops) {
-                (void) dlclose(module);
-                return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "%s is not xenvirt's libxl backend module", path);
-        }
-        log_debug("Backend: loaded the libxl backend from %s", path);
-        loaded = ops;
         *ret = loaded;
         return 0;
 }

@@ -22,7 +22,7 @@ WAIT=${XV_LANE_WAIT:-180}
 XVSH=$B/client/cli/xvsh
 XENVIRTD=$B/daemon/xenvirtd
 # The libxl backend is a module (src/xen/backend-libxl.inc.am): the uninstalled one of this tree.
-export XENVIRTD_BACKEND_DIR=$B/src/xen/.libs
+export XENVIRTD_MODULE_DIR=$B/src/modules/.libs
 # The program behind libtool's wrapper script: one exec instead of a shell and a sed (slow in TCG).
 if [ -x "$B/client/cli/.libs/xvsh" ] && [ -e "$B/.libs/libxenvirt.so.0" ]; then
         XVSH=$B/client/cli/.libs/xvsh
