@@ -21,6 +21,7 @@
 #include "xv-capabilities.h"
 #include "xv-fileio.h"
 #include "xv-hoststats.h"
+#include "xv-lock.h"
 #include "xv-log.h"
 #include "xv-macro.h"
 #include "xv-uuid.h"
@@ -257,55 +258,85 @@ void xvb_info_cache_done(XvbInfoCache *c) {
 }
 
 void xvb_info_cache_invalidate(XvbInfoCache *c) {
-        /* Waits for a refresh in progress (the lock is held across it): when this returns, no
-         * list taken before the caller's change is served again. */
-        pthread_mutex_lock(&c->lock);
+        LOCKED(&c->lock);
+
         c->valid = false;
-        pthread_mutex_unlock(&c->lock);
+        c->gen++;               /* a refresh in progress was overtaken: it is thrown away */
+}
+
+static uint64_t max_age_locked(const XvbInfoCache *c) {
+        uint64_t by_cost = c->list_usec * XVB_INFO_LIST_COST_FACTOR;
+
+        return MIN(MAX(c->max_age_usec, by_cost), MAX(c->max_age_usec, XVB_INFO_MAX_AGE_CAP_USEC));
+}
+
+uint64_t xvb_info_cache_max_age(XvbInfoCache *c) {
+        LOCKED(&c->lock);
+
+        return max_age_locked(c);
+}
+
+/* Lists the hypervisor's domains for the snapshot, called with c->lock held and returning with
+ * it held, but not holding it across @list. 0 when the new snapshot is in place; -ESTALE when an
+ * invalidation overtook the list (what it returned may predate the change); @list's errors. */
+static int refresh_locked(XvbInfoCache *c, XvbListFn list, void *userdata, uint64_t t) {
+        HcallDomainInfo *l = NULL;
+        uint64_t gen = c->gen, done;
+        size_t n = 0;
+        int r;
+
+        c->refreshing = true;
+        (void) pthread_mutex_unlock(&c->lock);
+        r = list(userdata, &l, &n);
+        done = c->now();
+        (void) pthread_mutex_lock(&c->lock);
+        c->refreshing = false;
+        if (r < 0)
+                return r;
+        c->list_usec = done > t ? done - t : 0;
+        if (gen != c->gen) {
+                free(l);
+                return -ESTALE;
+        }
+        free(c->l);
+        c->l = l;
+        c->n = n;
+        c->stamp = t;
+        c->valid = true;
+        c->n_refreshes++;
+        return 0;
 }
 
 int xvb_info_cache_get(XvbInfoCache *c, XvbListFn list, void *userdata, int domid, const XvUuid *uuid,
                        HcallDomainInfo *ret) {
         const HcallDomainInfo *x;
-        bool found;
-        uint64_t t;
+        uint64_t t, age;
         int r;
 
-        pthread_mutex_lock(&c->lock);
+        LOCKED(&c->lock);
+
         t = c->now();
-        if (t < c->window_start || t - c->window_start > c->max_age_usec) {
+        age = max_age_locked(c);
+        if (t < c->window_start || t - c->window_start > age) {
                 c->window_start = t;
                 c->window_calls = 0;
         }
         c->window_calls++;
         /* A clock that went backwards (another clock injected) counts as expired too. */
-        if (!c->valid || t < c->stamp || t - c->stamp > c->max_age_usec) {
-                HcallDomainInfo *l = NULL;
-                size_t n = 0;
-
-                if (c->window_calls < 1 + c->n / XVB_INFO_DOMAINS_PER_CALL) {
-                        pthread_mutex_unlock(&c->lock);
+        if (!c->valid || t < c->stamp || t - c->stamp > age) {
+                /* Someone is listing already, or too few calls to pay for a list of this host:
+                 * the caller asks for its own domain. */
+                if (c->refreshing || c->window_calls < 1 + c->n / XVB_INFO_DOMAINS_PER_CALL)
                         return -ESTALE;
-                }
-                /* One refresh at a time: the lock is held across the list (hypercalls only). */
-                r = list(userdata, &l, &n);
-                if (r < 0) {
-                        pthread_mutex_unlock(&c->lock);
+                r = refresh_locked(c, list, userdata, t);
+                if (r < 0)
                         return r;
-                }
-                free(c->l);
-                c->l = l;
-                c->n = n;
-                c->stamp = t;
-                c->valid = true;
-                c->n_refreshes++;
         }
         x = hcall_list_find(c->l, c->n, domid);
-        found = x && (!uuid || uuid_equal(&x->uuid, uuid));
-        if (found)
-                *ret = *x;
-        pthread_mutex_unlock(&c->lock);
-        return found ? 0 : -ENOENT;
+        if (!x || (uuid && !uuid_equal(&x->uuid, uuid)))
+                return -ENOENT;
+        *ret = *x;
+        return 0;
 }
 
 int xvb_vcpus_live(Hcall *hc, int domid, unsigned max_vcpu_id, int max_info, int maplen,

@@ -78,20 +78,28 @@ void xvb_drain(int fd);
 
 /*
  * The hypervisor's list of every domain (one batched getinfolist), shared by all callers while it
- * is at most max_age_usec old, so that a burst of getinfo calls costs one hypercall list instead
- * of one hypercall each. Whoever finds it too old refreshes it, one at a time: the others wait for
- * that refresh (it is one hypercall list, never XenD). Every change made through the backend and
- * every xenstore watch event invalidates it (xvb_info_cache_invalidate()), so that a client sees
- * its own change at once (an invalidation waits for a refresh in progress); a change by another
- * tool shows within max_age_usec.
+ * is young enough, so that a burst of getinfo calls costs one hypercall list instead of one
+ * hypercall each. Whoever finds it too old refreshes it, one at a time and without the lock held:
+ * the calls that come during that refresh ask for their own domain (-ESTALE), none waits for it.
+ * Every change made through the backend and every xenstore watch event invalidates it
+ * (xvb_info_cache_invalidate(), which never waits), and a refresh that an invalidation overtook
+ * is thrown away, so that a client sees its own change at once.
+ *
+ * Young enough: at most max(max_age_usec, XVB_INFO_LIST_COST_FACTOR x the last list's duration),
+ * and never more than XVB_INFO_MAX_AGE_CAP_USEC, so that refreshing costs at most about 1 /
+ * XVB_INFO_LIST_COST_FACTOR of a CPU on a host of any size (at N = 1000 a list takes ~0.1 ms; at
+ * 10,000, ~1 ms). That is also how late a change by another tool that fires no watch (a pause)
+ * can show.
  *
  * A list of n domains costs about as much as 1 + n / XVB_INFO_DOMAINS_PER_CALL calls for one
  * domain (a getinfolist hypercall per 256 domains, plus the copying): it is made only when at
- * least that many calls came within the current max_age_usec window (n of the last list). Below
- * that rate each call is left to ask for its one domain (-ESTALE), so a quiet host with many
- * domains pays no list per call.
+ * least that many calls came within the current window (one maximum age long; n of the last
+ * list). Below that rate each call is left to ask for its one domain (-ESTALE), so a quiet host
+ * with many domains pays no list per call.
  */
 #define XVB_INFO_MAX_AGE_USEC 1000ULL  /* CLOCK_MONOTONIC */
+#define XVB_INFO_MAX_AGE_CAP_USEC (50ULL * 1000)
+#define XVB_INFO_LIST_COST_FACTOR 20
 #define XVB_INFO_DOMAINS_PER_CALL 256
 
 /* The clock in µs (CLOCK_MONOTONIC in the backends; tests pass their own). */
@@ -102,12 +110,15 @@ typedef int (*XvbListFn)(void *userdata, HcallDomainInfo **ret, size_t *ret_n);
 typedef struct XvbInfoCache {
         pthread_mutex_t lock;
         XvbClockFn now;
-        uint64_t max_age_usec;
+        uint64_t max_age_usec;          /* the floor of the maximum age */
         HcallDomainInfo *l;             /* sorted by domid; NULL until the first refresh */
         size_t n;
         uint64_t stamp;                 /* now() before the list was asked for */
         bool valid;
-        uint64_t window_start;          /* the current max_age_usec window of calls */
+        uint64_t gen;                   /* bumped by every invalidation */
+        bool refreshing;                /* a caller is listing (without the lock) */
+        uint64_t list_usec;             /* how long the last list took */
+        uint64_t window_start;          /* the current window of calls */
         uint64_t window_calls;          /* calls in it */
         uint64_t n_refreshes;           /* hypercall lists made, for tests */
 } XvbInfoCache;
@@ -115,11 +126,13 @@ typedef struct XvbInfoCache {
 void xvb_info_cache_init(XvbInfoCache *c, XvbClockFn now, uint64_t max_age_usec);
 void xvb_info_cache_done(XvbInfoCache *c);
 void xvb_info_cache_invalidate(XvbInfoCache *c);
-/* The info of domain @domid from a snapshot no older than the bound (refreshed through @list when
- * it is older or invalid, and the calls warrant a list). -ENOENT when that snapshot does not have
+/* The maximum age now (see above). */
+uint64_t xvb_info_cache_max_age(XvbInfoCache *c);
+/* The info of domain @domid from a snapshot young enough (refreshed through @list when it is
+ * older or invalid, and the calls warrant a list). -ENOENT when that snapshot does not have
  * @domid (or has it under another UUID than @uuid, when @uuid is not NULL), -ESTALE when no list
- * was worth making: the caller asks the hypervisor for the domain itself. Other errors are
- * @list's. */
+ * was worth making or another caller is making one: the caller asks the hypervisor for the
+ * domain itself. Other errors are @list's. */
 int xvb_info_cache_get(XvbInfoCache *c, XvbListFn list, void *userdata, int domid, const XvUuid *uuid,
                        HcallDomainInfo *ret);
 /* CLOCK_MONOTONIC in µs. */

@@ -21,6 +21,8 @@ static unsigned n_domains = 3;
 static int fake_state = XVP_DOMAIN_RUNNING;
 static unsigned n_lists;
 static int list_error;
+static uint64_t list_duration;                  /* the fake clock advances this much per list */
+static void (*during_list)(void);               /* called inside a list, without the lock held */
 
 static uint64_t fake_clock(void) {
         return fake_now;
@@ -39,6 +41,8 @@ static int fake_list(void *userdata, HcallDomainInfo **ret, size_t *ret_n) {
 
         ASSERT_TRUE(userdata == &n_domains);
         n_lists++;
+        if (during_list)
+                during_list();
         if (list_error < 0)
                 return list_error;
         l = new0(HcallDomainInfo, n_domains + 1);
@@ -53,6 +57,7 @@ static int fake_list(void *userdata, HcallDomainInfo **ret, size_t *ret_n) {
                 };
         *ret = l;
         *ret_n = n_domains;
+        fake_now += list_duration;
         return 0;
 }
 
@@ -62,6 +67,8 @@ static void reset(XvbInfoCache *c) {
         fake_state = XVP_DOMAIN_RUNNING;
         n_lists = 0;
         list_error = 0;
+        list_duration = 0;
+        during_list = NULL;
         xvb_info_cache_init(c, fake_clock, XVB_INFO_MAX_AGE_USEC);
 }
 
@@ -223,15 +230,18 @@ TEST(a_list_only_when_the_calls_warrant_it) {
 }
 
 /* Threads hammering one snapshot with the clock standing still: exactly one list, however many
- * callers found it missing at once (one refresh at a time, the others use its result). */
+ * callers found it missing at once (one refresh at a time; the callers that came during it were
+ * told to ask for their own domain, -ESTALE, then use its result). */
 static void *hammer(void *arg) {
         XvbInfoCache *c = arg;
 
         for (unsigned i = 0; i < 1000; i++) {
-                HcallDomainInfo info;
+                HcallDomainInfo info = { .domid = -1 };
+                int r = xvb_info_cache_get(c, fake_list, &n_domains, (int) (i % 3), NULL, &info);
 
-                if (xvb_info_cache_get(c, fake_list, &n_domains, (int) (i % 3), NULL, &info) < 0 ||
-                    info.domid != (int) (i % 3))
+                if (r == -ESTALE)
+                        continue;
+                if (r < 0 || info.domid != (int) (i % 3))
                         return (void *) 1;
         }
         return NULL;
@@ -251,6 +261,94 @@ TEST(one_refresh_for_concurrent_callers) {
                 ASSERT_NULL(res);
         }
         ASSERT_EQ(n_lists, 1u);
+        xvb_info_cache_done(&c);
+}
+
+/* What other callers see while one lists (the fake list calls back into the cache, as another
+ * thread would: the lock is not held across the list). */
+static XvbInfoCache *inner_cache;
+static int inner_result;
+
+static void call_during_list(void) {
+        HcallDomainInfo info;
+
+        inner_result = xvb_info_cache_get(inner_cache, fake_list, &n_domains, 0, NULL, &info);
+}
+
+static void invalidate_during_list(void) {
+        xvb_info_cache_invalidate(inner_cache);
+}
+
+TEST(no_caller_waits_for_a_refresh) {
+        XvbInfoCache c;
+        HcallDomainInfo info;
+
+        reset(&c);
+        inner_cache = &c;
+        ASSERT_OK(xvb_info_cache_get(&c, fake_list, &n_domains, 0, NULL, &info));
+        /* Expired: the refreshing caller lists; a call that comes meanwhile is not made to wait
+         * (nor to list again): it asks for its own domain. */
+        fake_now += XVB_INFO_MAX_AGE_USEC + 1;
+        during_list = call_during_list;
+        inner_result = 1;
+        ASSERT_OK(xvb_info_cache_get(&c, fake_list, &n_domains, 1, NULL, &info));
+        ASSERT_EQ(inner_result, -ESTALE);
+        ASSERT_EQ(n_lists, 2u);
+        xvb_info_cache_done(&c);
+}
+
+TEST(an_invalidation_overtaking_a_refresh_throws_it_away) {
+        XvbInfoCache c;
+        HcallDomainInfo info;
+
+        reset(&c);
+        inner_cache = &c;
+        /* A change lands while the list is being taken: what the list returned may predate it,
+         * so it is not kept, and the caller asks for its own domain. */
+        during_list = invalidate_during_list;
+        ASSERT_ERROR(xvb_info_cache_get(&c, fake_list, &n_domains, 0, NULL, &info), ESTALE);
+        ASSERT_EQ(c.n_refreshes, (uint64_t) 0);
+        during_list = NULL;
+        fake_state = XVP_DOMAIN_PAUSED;
+        ASSERT_OK(xvb_info_cache_get(&c, fake_list, &n_domains, 0, NULL, &info));
+        ASSERT_EQ(info.state, XVP_DOMAIN_PAUSED);
+        ASSERT_EQ(c.n_refreshes, (uint64_t) 1);
+        xvb_info_cache_done(&c);
+}
+
+TEST(the_maximum_age_follows_the_cost_of_a_list) {
+        XvbInfoCache c;
+        HcallDomainInfo info;
+        uint64_t age, t0;
+
+        reset(&c);
+        ASSERT_EQ(xvb_info_cache_max_age(&c), XVB_INFO_MAX_AGE_USEC);
+        /* A list that takes 200 µs: the snapshot then lives 20 times that, so that refreshing
+         * takes at most ~1/20 of the time. */
+        list_duration = 200;
+        t0 = fake_now;
+        ASSERT_OK(xvb_info_cache_get(&c, fake_list, &n_domains, 0, NULL, &info));
+        age = xvb_info_cache_max_age(&c);
+        ASSERT_EQ(age, (uint64_t) 200 * XVB_INFO_LIST_COST_FACTOR);
+        ASSERT_GT(age, XVB_INFO_MAX_AGE_USEC);
+        fake_now = t0 + age;
+        ASSERT_OK(xvb_info_cache_get(&c, fake_list, &n_domains, 0, NULL, &info));
+        ASSERT_EQ(n_lists, 1u);
+        fake_now = t0 + age + 1;
+        ASSERT_OK(xvb_info_cache_get(&c, fake_list, &n_domains, 0, NULL, &info));
+        ASSERT_EQ(n_lists, 2u);
+
+        /* Capped: a list slowed down to a second does not make the snapshot live 20 s. */
+        list_duration = 1000 * 1000;
+        fake_now += XVB_INFO_MAX_AGE_CAP_USEC + 1;
+        ASSERT_OK(xvb_info_cache_get(&c, fake_list, &n_domains, 0, NULL, &info));
+        ASSERT_EQ(xvb_info_cache_max_age(&c), XVB_INFO_MAX_AGE_CAP_USEC);
+
+        /* Cheap lists again: back to the floor. */
+        list_duration = 10;
+        fake_now += XVB_INFO_MAX_AGE_CAP_USEC + 1;
+        ASSERT_OK(xvb_info_cache_get(&c, fake_list, &n_domains, 0, NULL, &info));
+        ASSERT_EQ(xvb_info_cache_max_age(&c), XVB_INFO_MAX_AGE_USEC);
         xvb_info_cache_done(&c);
 }
 
