@@ -27,6 +27,7 @@
 #include "xv-backend.h"
 #include "xv-sexpr.h"
 #include "xv-xend.h"
+#include "xv-xend-managed.h"
 #include "xv-xenstore.h"
 #include "xv-xm-dir.h"
 #include "xv-xml-cache.h"
@@ -123,6 +124,7 @@ typedef struct XendBackend {
         pthread_mutex_t xend_lock;
         int cfg_version;                /* 0 until XenD answered */
         XmDir *xm;                      /* cfg <= 2 */
+        XendManaged *managed;           /* XenD's managed-domain directory, watched (own lock, a leaf) */
         char *caps_xml;
 
         pthread_mutex_t cache_lock;

@@ -25,7 +25,6 @@
  */
 
 #include <assert.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
@@ -676,6 +675,7 @@ void backend_track_managed(XendBackend *h, const XvUuid *uuid, bool managed) {
 bool backend_is_managed(XendBackend *h, const XvUuid *uuid) {
         _cleanup_free_ char *path = NULL;
         char u[UUID_STRING_BUF];
+        int r;
 
         {
                 LOCKED(&h->track_lock);
@@ -685,7 +685,10 @@ bool backend_is_managed(XendBackend *h, const XvUuid *uuid) {
                         return true;
         }
         /* XenD keeps every managed domain in a directory named after its UUID; libvirt peeked at it
-         * too ("no official way"). */
+         * too ("no official way"). Watched (xv-xend-managed.h); looked at directly when it cannot be. */
+        r = xend_managed_contains(h->managed, uuid);
+        if (r >= 0)
+                return r > 0;
         if (asprintf(&path, "%s" HV_XEND_DOMAINS_DIR "/%s", h->host_root, uuid_format(uuid, u)) < 0)
                 return false;
         return access(path, F_OK) == 0;
@@ -1544,6 +1547,7 @@ static XendBackend *backend_free(XendBackend *h) {
                 return NULL;
         backend_events_done(h);
         xml_cache_free(h->xml_cache);
+        xend_managed_free(h->managed);
         xm_dir_free(h->xm);
         xend_free(h->xend);
         xenstore_close(h->xs);
@@ -1623,6 +1627,13 @@ int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         /* "/" as the root would make every path start with "//". */
         if (streq(h->host_root, "/"))
                 h->host_root[0] = 0;
+        {
+                _cleanup_free_ char *dir = NULL;
+
+                if (asprintf(&dir, "%s" HV_XEND_DOMAINS_DIR, h->host_root) < 0 ||
+                    xend_managed_new(dir, &h->managed) < 0)
+                        return -ENOMEM;
+        }
 
         r = xend_new(h->xend_socket, h->xend_tcp, h->xend_timeout_usec, &h->xend);
         if (r < 0)
@@ -2158,65 +2169,19 @@ static void xm_list_done(XmList *x) {
         *x = (XmList) {};
 }
 
-/* From this many running domains on, their persistence comes from one read of XenD's domains
- * directory rather than one path lookup (and one UUID formatted) per domain. */
-#define LIST_MANAGED_SCAN_MIN 16
-
-typedef struct RunningUuid {
-        XvUuid uuid;
-        size_t index;
-} RunningUuid;
-
-static int cmp_running_uuid(const void *a, const void *b) {
-        return memcmp(&((const RunningUuid *) a)->uuid, &((const RunningUuid *) b)->uuid, sizeof(XvUuid));
-}
-
-static void closedirp_list(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
-/* Which of the running domains @info[0..n) XenD manages: its directory per managed domain (see
- * backend_is_managed()) read once. *ret is NULL (ask backend_is_managed() per domain) below
- * LIST_MANAGED_SCAN_MIN domains or when the directory cannot be read; a domain not found there
- * may still be managed by what xenvirt did last (the caller asks backend_is_managed() for it). */
+/* Which of the running domains @info[0..n) XenD manages, from the watched directory
+ * (xv-xend-managed.h): *ret is NULL when it cannot be read (the caller asks backend_is_managed()
+ * per domain); a domain not found there may still be managed by what xenvirt did last (the
+ * caller asks backend_is_managed() for it). */
 static int list_managed_running(XendBackend *h, const HcallDomainInfo *info, size_t n, bool **ret) {
-        _cleanup_(closedirp_list) DIR *dir = NULL;
-        _cleanup_free_ RunningUuid *sorted = NULL;
         _cleanup_free_ bool *managed = NULL;
-        _cleanup_free_ char *path = NULL;
-        struct dirent *de;
 
         *ret = NULL;
-        if (n < LIST_MANAGED_SCAN_MIN)
-                return 0;
-        if (asprintf(&path, "%s" HV_XEND_DOMAINS_DIR, h->host_root) < 0)
+        managed = new0(bool, n + 1);
+        if (!managed)
                 return -ENOMEM;
-        dir = opendir(path);
-        if (!dir)
+        if (xend_managed_mark(h->managed, info, n, managed) < 0)
                 return 0;
-        sorted = new(RunningUuid, n);
-        managed = new0(bool, n);
-        if (!sorted || !managed)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                sorted[i] = (RunningUuid) { .uuid = info[i].uuid, .index = i };
-        qsort(sorted, n, sizeof(RunningUuid), cmp_running_uuid);
-        while ((de = readdir(dir))) {
-                RunningUuid key = {};
-                const RunningUuid *hit;
-
-                if (strlen(de->d_name) != UUID_STRING_LEN || uuid_parse(de->d_name, &key.uuid) < 0)
-                        continue;
-                hit = bsearch(&key, sorted, n, sizeof(RunningUuid), cmp_running_uuid);
-                if (!hit)
-                        continue;
-                /* Equal UUIDs sit side by side: mark them all. */
-                while (hit > sorted && cmp_running_uuid(hit - 1, &key) == 0)
-                        hit--;
-                for (; hit < sorted + n && cmp_running_uuid(hit, &key) == 0; hit++)
-                        managed[hit->index] = true;
-        }
         *ret = TAKE_PTR(managed);
         return 0;
 }
