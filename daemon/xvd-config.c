@@ -19,6 +19,7 @@ void config_init(Config *c) {
                 .max_frame_size = MESSAGE_FRAME_MAX,
                 .keepalive_interval = CONFIG_KEEPALIVE_INTERVAL_DEFAULT,
                 .keepalive_count = CONFIG_KEEPALIVE_COUNT_DEFAULT,
+                .xend_timeout = CONFIG_XEND_TIMEOUT_DEFAULT,
                 .log_level = LOG_INFO,
                 .auth_unix_rw = CONFIG_AUTH_NONE,
                 .auth_unix_ro = CONFIG_AUTH_NONE,
@@ -196,6 +197,8 @@ int config_set(Config *c, const char *key, const char *value, XvError *error) {
                 return set_string(&c->ro_socket, key, value, true, error);
         if (streq(key, "xend_socket"))
                 return set_string(&c->xend_socket, key, value, true, error);
+        if (streq(key, "xend_timeout"))
+                return parse_unsigned(key, value, 1, CONFIG_XEND_TIMEOUT_MAX, &c->xend_timeout, error);
         if (streq(key, "xm_dir"))
                 return set_string(&c->xm_dir, key, value, true, error);
         if (streq(key, "host_root"))

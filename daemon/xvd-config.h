@@ -37,6 +37,8 @@
 #define CONFIG_IO_THREADS_MAX           8u      /* LANES_MAX */
 #define CONFIG_KEEPALIVE_INTERVAL_DEFAULT 5u
 #define CONFIG_KEEPALIVE_COUNT_DEFAULT  5u
+#define CONFIG_XEND_TIMEOUT_DEFAULT     30u     /* seconds per XenD request */
+#define CONFIG_XEND_TIMEOUT_MAX         3600u
 
 /* The largest socket mode accepted (no setuid/setgid/sticky bits on a socket). */
 #define CONFIG_SOCK_PERMS_MAX           0777u
@@ -57,6 +59,7 @@ typedef struct Config {
         char *rw_socket;                /* default /run/xenvirt/xenvirtd-sock */
         char *ro_socket;                /* default /run/xenvirt/xenvirtd-sock-ro */
         char *xend_socket;              /* NULL: the backend's default */
+        unsigned xend_timeout;          /* seconds a XenD request may take */
         char *xm_dir;
         char *host_root;
         char *managed_save_dir;         /* NULL: the backend's default, /var/lib/xenvirt/save */

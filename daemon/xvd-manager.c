@@ -28,7 +28,6 @@
 /* How long a SIGTERM waits for calls in flight and queued replies before exiting anyway. */
 #define MANAGER_SHUTDOWN_TIMEOUT_USEC   (20ULL * 1000000ULL)
 /* Per XenD request; shorter than half of the unit's WatchdogSec= (the loop never waits on it). */
-#define MANAGER_XEND_TIMEOUT_USEC       (30ULL * 1000000ULL)
 #define USEC_PER_SEC                    1000000ULL
 
 struct Manager {
@@ -424,7 +423,7 @@ int manager_setup(Manager *m, XvError *error) {
         HvConfig hv = {
                 .backend = m->config.backend,
                 .xend_socket = m->config.xend_socket,
-                .xend_timeout_usec = MANAGER_XEND_TIMEOUT_USEC,
+                .xend_timeout_usec = (uint64_t) m->config.xend_timeout * USEC_PER_SEC,
                 .xm_dir = m->config.xm_dir,
                 .host_root = m->config.host_root,
                 .managed_save_dir = m->config.managed_save_dir,

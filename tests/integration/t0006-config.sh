@@ -28,6 +28,9 @@ test_expect_success 'missing =' '
 test_expect_success 'number out of range' '
 	bad_config range "\n\nmax_workers = 0\n" "range.conf:3: '\''max_workers'\'' must be a number between 1 and 256"
 '
+test_expect_success 'xend_timeout out of range' '
+	bad_config xto "xend_timeout = 0\n" "xto.conf:1: '\''xend_timeout'\'' must be a number between 1 and 3600"
+'
 test_expect_success 'not a number' '
 	bad_config nan "max_frame_size = lots\n" "nan.conf:1: '\''max_frame_size'\'' must be a number"
 '

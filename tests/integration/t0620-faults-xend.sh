@@ -240,6 +240,21 @@ test_expect_success 'XenD answering garbage, a 500 traceback or a cut body: clea
 	PY
 '
 
+test_expect_success 'xend_timeout = 2: a hung request fails after 2000 ms, naming it' '
+	printf "\nxend_timeout = 2\n" >> "$sandbox_dir/xenvirtd.conf" &&
+	restart_daemon &&
+	py <<-\PY
+	ctl("xend", "delay", "45000")
+	before = stat("xend_requests")
+	expect_error(lambda: conn().defineXML(XML.replace("fx1", "fx3").replace("f001", "f003")),
+	             libvirt.VIR_ERR_OPERATION_TIMEOUT, libvirt.VIR_FROM_XEND,
+	             "Timed out after 2000 ms waiting for a reply from XenD")
+	assert stat("xend_requests") == before + 1, (stat("xend_requests"), before)
+	ctl("xend", "delay", "0")
+	assert "fx1" in [x.name() for x in conn().listAllDomains(0)]
+	PY
+'
+
 test_expect_success 'the daemon survived every fault' '
 	kill -0 "$(cat "$sandbox_dir/xenvirtd.pid")" &&
 	py <<-\PY
