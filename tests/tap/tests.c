@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +61,30 @@ char *test_path(const char *dir, const char *rest) {
         if (asprintf(&p, "%s/%s", dir, rest) < 0)
                 test_fail(__FILE__, __LINE__, "out of memory");
         return p;
+}
+
+char *test_mkdtemp(const char *prefix) {
+        char *d;
+
+        if (asprintf(&d, "/tmp/%s.XXXXXX", prefix) < 0)
+                test_fail(__FILE__, __LINE__, "out of memory");
+        if (!mkdtemp(d))
+                test_fail(__FILE__, __LINE__, "mkdtemp() failed");
+        return d;
+}
+
+void test_rm_rf(const char *path) {
+        int status = -1;
+        pid_t pid = fork();
+
+        if (pid < 0)
+                test_fail(__FILE__, __LINE__, "fork() failed");
+        if (pid == 0) {
+                execlp("rm", "rm", "-rf", "--", path, (char *) NULL);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) != pid || status != 0)
+                test_fail(__FILE__, __LINE__, "rm -rf failed");
 }
 
 char *test_read_file(const char *path) {

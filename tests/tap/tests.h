@@ -87,6 +87,11 @@ const char *test_shared_dir(void);
 /* Builds "<dir>/<rest>" into a new string; aborts the test on OOM. */
 char *test_path(const char *dir, const char *rest);
 
+/* A new directory /tmp/<prefix>.XXXXXX (mkdtemp()), and its removal with everything below it;
+ * both abort the test when they fail. */
+char *test_mkdtemp(const char *prefix);
+void test_rm_rf(const char *path);
+
 /* Reads a file into a new string; aborts the test when it cannot. */
 char *test_read_file(const char *path);
 

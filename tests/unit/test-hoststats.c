@@ -136,7 +136,7 @@ TEST(block_stats_from_sysfs) {
         ASSERT_TRUE(hoststats_block(root, 8, 51712, &s, NULL) < 0);       /* larger than the file limit */
 
         ASSERT_ERROR(hoststats_block(root, -1, 51712, &s, NULL), EINVAL);
-        xsim_rm_rf(root);
+        test_rm_rf(root);
 }
 
 static const char net_dev[] =
@@ -204,7 +204,7 @@ TEST(interface_stats_from_root) {
         ASSERT_ERROR(hoststats_interface(root, 3, "vif3.0x", &s, NULL), EINVAL);
         ASSERT_ERROR(hoststats_interface(root, 3, "vif.0", &s, NULL), EINVAL);
         ASSERT_ERROR(hoststats_interface(root, 3, NULL, &s, NULL), EINVAL);
-        xsim_rm_rf(root);
+        test_rm_rf(root);
 }
 
 TEST(against_xensim) {

@@ -17,21 +17,6 @@
 static const char *const U1 = "6b656e63-6800-4000-8000-000000000001";
 static const char *const U2 = "6b656e63-6800-4000-8000-000000000002";
 
-static char *make_dir(void) {
-        char *d = strdup("/tmp/xv-test-xend-managed.XXXXXX");
-
-        ASSERT_NOT_NULL(d);
-        ASSERT_NOT_NULL(mkdtemp(d));
-        return d;
-}
-
-static void rm_rf(const char *d) {
-        _cleanup_free_ char *cmd = NULL;
-
-        ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", d) >= 0);
-        (void) !system(cmd);    /* NOLINT(cert-env33-c): our mkdtemp() directory */
-}
-
 static void mk(const char *dir, const char *name) {
         _cleanup_free_ char *p = test_path(dir, name);
 
@@ -42,7 +27,7 @@ static void mk(const char *dir, const char *name) {
 static void rm(const char *dir, const char *name) {
         _cleanup_free_ char *p = test_path(dir, name);
 
-        rm_rf(p);
+        test_rm_rf(p);
         ASSERT_ERROR(access(p, F_OK) < 0 ? -errno : 0, ENOENT);
 }
 
@@ -54,7 +39,7 @@ static int contains(XendManaged *m, const char *uuid) {
 }
 
 TEST(changes_show_at_once_and_cost_one_read_each) {
-        _cleanup_free_ char *d = make_dir();
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xend-managed");
         _cleanup_(xend_managed_freep) XendManaged *m = NULL;
         _cleanup_free_ char *domains = test_path(d, "domains");
 
@@ -104,15 +89,14 @@ TEST(changes_show_at_once_and_cost_one_read_each) {
         rm(domains, U1);
         ASSERT_EQ(contains(m, U1), 0);
         ASSERT_EQ(contains(m, U2), 1);
-        rm_rf(d);
+        test_rm_rf(d);
 }
 
 TEST(a_directory_removed_or_replaced_is_watched_again) {
-        _cleanup_free_ char *d = make_dir();
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xend-managed");
         _cleanup_(xend_managed_freep) XendManaged *m = NULL;
         _cleanup_free_ char *domains = test_path(d, "domains");
         _cleanup_free_ char *old = test_path(d, "domains.old");
-        _cleanup_free_ char *cmd = NULL;
 
         ASSERT_EQ(mkdir(domains, 0755), 0);
         mk(domains, U1);
@@ -130,14 +114,13 @@ TEST(a_directory_removed_or_replaced_is_watched_again) {
         ASSERT_EQ(contains(m, "6b656e63-6800-4000-8000-000000000003"), 0);
 
         /* Removed: an error until it is back, then current again. */
-        ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", domains) >= 0);
-        ASSERT_EQ(system(cmd), 0);      /* NOLINT(cert-env33-c): our mkdtemp() directory */
+        test_rm_rf(domains);
         ASSERT_ERROR(contains(m, U2), ENOENT);
         ASSERT_EQ(mkdir(domains, 0755), 0);
         ASSERT_EQ(contains(m, U2), 0);
         mk(domains, U2);
         ASSERT_EQ(contains(m, U2), 1);
-        rm_rf(d);
+        test_rm_rf(d);
 }
 
 DEFINE_TEST_MAIN

@@ -18,27 +18,6 @@
 #define UUID1 "c7a5fdb0-cdaf-9455-926a-d65c16db1801"
 #define UUID2 "c7a5fdb0-cdaf-9455-926a-d65c16db1802"
 
-static char *make_tmpdir(void) {
-        char *d = strdup("/tmp/test-xl-store.XXXXXX");
-
-        ASSERT_NOT_NULL(d);
-        ASSERT_NOT_NULL(mkdtemp(d));
-        return d;
-}
-
-static void rm_rf(const char *dir) {
-        int status = -1;
-        pid_t pid = fork();
-
-        ASSERT_TRUE(pid >= 0);
-        if (pid == 0) {
-                execlp("rm", "rm", "-rf", dir, (char *) NULL);
-                _exit(127);
-        }
-        ASSERT_EQ(waitpid(pid, &status, 0), pid);
-        ASSERT_EQ(status, 0);
-}
-
 static DomainDef *make_def(const char *name, const char *uuid, unsigned mem_mib) {
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_free_ char *text = NULL;
@@ -68,7 +47,7 @@ static size_t count_entries(XlStore *s) {
 }
 
 TEST(open_creates_dirs) {
-        _cleanup_free_ char *tmp = make_tmpdir(), *dir = test_path(tmp, "xl"), *autodir = test_path(dir, "auto");
+        _cleanup_free_ char *tmp = test_mkdtemp("test-xl-store"), *dir = test_path(tmp, "xl"), *autodir = test_path(dir, "auto");
         _cleanup_(xl_store_closep) XlStore *s = NULL, *ro = NULL;
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_(domain_def_freep) DomainDef *def = make_def("a", UUID1, 256);
@@ -87,11 +66,11 @@ TEST(open_creates_dirs) {
         ASSERT_OK(stat(autodir, &st));
         ASSERT_EQ(st.st_mode & 07777, 0755u);
         ASSERT_STREQ(xl_store_dir(s), dir);
-        rm_rf(tmp);
+        test_rm_rf(tmp);
 }
 
 TEST(save_load_remove) {
-        _cleanup_free_ char *dir = make_tmpdir(), *path = test_path(dir, "a.cfg"), *text = NULL;
+        _cleanup_free_ char *dir = test_mkdtemp("test-xl-store"), *path = test_path(dir, "a.cfg"), *text = NULL;
         _cleanup_(xl_store_closep) XlStore *s = NULL;
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_(domain_def_freep) DomainDef *def = make_def("a", UUID1, 256), *got = NULL;
@@ -153,11 +132,11 @@ TEST(save_load_remove) {
         xv_error_done(&e);
         ASSERT_LT(xl_store_remove(s, "a", &e), 0);
         ASSERT_EQ((int) e.code, (int) XVP_ERR_NO_DOMAIN);
-        rm_rf(dir);
+        test_rm_rf(dir);
 }
 
 TEST(clashes_and_names) {
-        _cleanup_free_ char *dir = make_tmpdir(), *longname = NULL;
+        _cleanup_free_ char *dir = test_mkdtemp("test-xl-store"), *longname = NULL;
         _cleanup_(xl_store_closep) XlStore *s = NULL;
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_(domain_def_freep) DomainDef *a = make_def("a", UUID1, 256), *a2 = make_def("a", UUID2, 256),
@@ -205,11 +184,11 @@ TEST(clashes_and_names) {
         ASSERT_LT(xl_store_save(s, bad, &e), 0);
         ASSERT_EQ((int) e.code, (int) XVP_ERR_OPERATION_FAILED);
         ASSERT_EQ(count_entries(s), 1u);
-        rm_rf(dir);
+        test_rm_rf(dir);
 }
 
 TEST(autostart) {
-        _cleanup_free_ char *dir = make_tmpdir(), *link = test_path(dir, "auto/a.cfg");
+        _cleanup_free_ char *dir = test_mkdtemp("test-xl-store"), *link = test_path(dir, "auto/a.cfg");
         _cleanup_(xl_store_closep) XlStore *s = NULL;
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_(domain_def_freep) DomainDef *a = make_def("a", UUID1, 256);
@@ -247,11 +226,11 @@ TEST(autostart) {
 
         ASSERT_LT(xl_store_set_autostart(s, "zz", true, &e), 0);
         ASSERT_EQ((int) e.code, (int) XVP_ERR_NO_DOMAIN);
-        rm_rf(dir);
+        test_rm_rf(dir);
 }
 
 TEST(external_edits) {
-        _cleanup_free_ char *dir = make_tmpdir(), *path = test_path(dir, "ext.cfg");
+        _cleanup_free_ char *dir = test_mkdtemp("test-xl-store"), *path = test_path(dir, "ext.cfg");
         _cleanup_(xl_store_closep) XlStore *s = NULL;
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         _cleanup_(domain_def_freep) DomainDef *got = NULL, *a = make_def("a", UUID1, 256);
@@ -317,11 +296,11 @@ TEST(external_edits) {
         }
         ASSERT_OK(unlink(path));
         ASSERT_EQ(count_entries(s), 0u);
-        rm_rf(dir);
+        test_rm_rf(dir);
 }
 
 TEST(thousand_entries) {
-        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_free_ char *dir = test_mkdtemp("test-xl-store");
         _cleanup_(xl_store_closep) XlStore *s = NULL;
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         struct timespec t0, t1, t2;
@@ -354,7 +333,7 @@ TEST(thousand_entries) {
         printf("# first list %.1f ms, second %.1f ms\n",
                (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6,
                (double) (t2.tv_sec - t1.tv_sec) * 1e3 + (double) (t2.tv_nsec - t1.tv_nsec) / 1e6);
-        rm_rf(dir);
+        test_rm_rf(dir);
 }
 
 static void *saver(void *arg) {
@@ -382,7 +361,7 @@ static void *saver(void *arg) {
 }
 
 TEST(threads) {
-        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_free_ char *dir = test_mkdtemp("test-xl-store");
         _cleanup_(xl_store_closep) XlStore *s = NULL;
         pthread_t t[4];
 
@@ -396,7 +375,7 @@ TEST(threads) {
                 ASSERT_NULL(r);
         }
         ASSERT_EQ(count_entries(s), 80u);
-        rm_rf(dir);
+        test_rm_rf(dir);
 }
 
 DEFINE_TEST_MAIN

@@ -15,21 +15,6 @@
 #include "xv-xm-dir.h"
 #include "xv-xm-domain.h"
 
-static char *make_dir(void) {
-        char *d = strdup("/tmp/xv-test-xm-dir.XXXXXX");
-
-        ASSERT_NOT_NULL(d);
-        ASSERT_NOT_NULL(mkdtemp(d));
-        return d;
-}
-
-static void rm_rf(const char *d) {
-        _cleanup_free_ char *cmd = NULL;
-
-        ASSERT_TRUE(asprintf(&cmd, "rm -rf '%s'", d) >= 0);
-        (void) !system(cmd);    /* NOLINT(cert-env33-c): our mkdtemp() directory */
-}
-
 static void write_at(const char *dir, const char *file, const char *text) {
         _cleanup_free_ char *p = test_path(dir, file);
         FILE *f = fopen(p, "we");
@@ -87,7 +72,7 @@ TEST(skip_rules) {
 }
 
 TEST(scan_skips_and_parses) {
-        _cleanup_free_ char *d = make_dir(), *sub = test_path(d, "scripts");
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xm-dir"), *sub = test_path(d, "scripts");
         _cleanup_(xm_dir_freep) XmDir *x = NULL;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         XmDirDomain *l = NULL;
@@ -113,11 +98,11 @@ TEST(scan_skips_and_parses) {
         ASSERT_OK(xm_dir_get(x, "vm1", &def, NULL));
         ASSERT_EQ(def->memory_kib, 256u * 1024);
         ASSERT_ERROR(xm_dir_get(x, "backup", &def, NULL), ENOENT);
-        rm_rf(d);
+        test_rm_rf(d);
 }
 
 TEST(first_file_claiming_a_name_wins) {
-        _cleanup_free_ char *d = make_dir(), *name = NULL;
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xm-dir"), *name = NULL;
         _cleanup_(xm_dir_freep) XmDir *x = NULL;
         XvUuid u1, u2;
 
@@ -136,11 +121,11 @@ TEST(first_file_claiming_a_name_wins) {
         ASSERT_EQ(count(x), 1u);
         name = mfree(name);
         ASSERT_OK(xm_dir_find_uuid(x, &u1, &name));
-        rm_rf(d);
+        test_rm_rf(d);
 }
 
 TEST(define_undefine_and_uuid_clash) {
-        _cleanup_free_ char *d = make_dir(), *text = config("db", U1), *p = NULL;
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xm-dir"), *text = config("db", U1), *p = NULL;
         _cleanup_(xm_dir_freep) XmDir *x = NULL;
         _cleanup_(domain_def_freep) DomainDef *def = NULL, *back = NULL;
         XvError e = XV_ERROR_NULL;
@@ -190,11 +175,11 @@ TEST(define_undefine_and_uuid_clash) {
         ASSERT_TRUE(xm_dir_undefine(x, "db", &e) < 0);
         ASSERT_EQ(e.code, XVP_ERR_NO_DOMAIN);
         xv_error_done(&e);
-        rm_rf(d);
+        test_rm_rf(d);
 }
 
 TEST(define_without_uuid_keeps_identity) {
-        _cleanup_free_ char *d = make_dir(), *text = config("keep", U3);
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xm-dir"), *text = config("keep", U3);
         _cleanup_(xm_dir_freep) XmDir *x = NULL;
         _cleanup_(domain_def_freep) DomainDef *def = NULL, *back = NULL;
 
@@ -211,11 +196,11 @@ TEST(define_without_uuid_keeps_identity) {
                 ASSERT_OK(uuid_parse(U3, &u3));
                 ASSERT_TRUE(uuid_equal(&back->uuid, &u3));
         }
-        rm_rf(d);
+        test_rm_rf(d);
 }
 
 TEST(autostart_links) {
-        _cleanup_free_ char *d = make_dir(), *link = NULL, *target = NULL;
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xm-dir"), *link = NULL, *target = NULL;
         _cleanup_(xm_dir_freep) XmDir *x = NULL;
         char buf[PATH_MAX];
         ssize_t l;
@@ -249,7 +234,7 @@ TEST(autostart_links) {
         ASSERT_OK(xm_dir_set_autostart(x, "vm1", true, NULL));
         ASSERT_OK(xm_dir_undefine(x, "vm1", NULL));
         ASSERT_TRUE(access(link, F_OK) < 0);
-        rm_rf(d);
+        test_rm_rf(d);
 }
 
 static void take(XmDir *x, XmDirChange **c, size_t *n) {
@@ -257,7 +242,7 @@ static void take(XmDir *x, XmDirChange **c, size_t *n) {
 }
 
 TEST(changes_from_inotify_and_own_writes) {
-        _cleanup_free_ char *d = make_dir(), *p = NULL, *text = config("made", U2);
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xm-dir"), *p = NULL, *text = config("made", U2);
         _cleanup_(xm_dir_freep) XmDir *x = NULL;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         XmDirChange *c = NULL;
@@ -322,11 +307,11 @@ TEST(changes_from_inotify_and_own_writes) {
                 ASSERT_EQ(c[0].type, XM_DIR_CHANGE_ADDED);
                 xm_dir_changes_free(c, n);
         }
-        rm_rf(d);
+        test_rm_rf(d);
 }
 
 TEST(mtime_reparse_only_when_changed) {
-        _cleanup_free_ char *d = make_dir();
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xm-dir");
         _cleanup_(xm_dir_freep) XmDir *x = NULL;
         XmDirChange *c = NULL;
         size_t n = 0;
@@ -349,7 +334,7 @@ TEST(mtime_reparse_only_when_changed) {
         ASSERT_EQ(n, 1u);
         ASSERT_EQ(c[0].type, XM_DIR_CHANGE_UPDATED);
         xm_dir_changes_free(c, n);
-        rm_rf(d);
+        test_rm_rf(d);
 }
 
 DEFINE_TEST_MAIN

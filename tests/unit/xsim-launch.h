@@ -170,17 +170,6 @@ static inline void xsim_start(XsimInstance *x, const char *const *args) {
         ASSERT_OK(setenv("XENSIM_HV_SOCKET", hv, 1));
 }
 
-static inline void xsim_rm_rf(const char *dir) {
-        pid_t pid = fork();
-
-        if (pid == 0) {
-                execlp("rm", "rm", "-rf", dir, (char *) NULL);
-                _exit(127);
-        }
-        if (pid > 0)
-                (void) waitpid(pid, NULL, 0);
-}
-
 static inline void xsim_stop(XsimInstance *x) {
         if (x->pid > 0) {
                 (void) kill(x->pid, SIGTERM);
@@ -188,7 +177,7 @@ static inline void xsim_stop(XsimInstance *x) {
                 x->pid = -1;
         }
         if (x->dir[0])
-                xsim_rm_rf(x->dir);
+                test_rm_rf(x->dir);
         xsim_abort_dir[0] = '\0';
         x->sim = mfree(x->sim);
 }
