@@ -96,7 +96,7 @@ TEST(a_directory_removed_or_replaced_is_watched_again) {
         _cleanup_free_ char *d = test_mkdtemp("xv-test-xend-managed");
         _cleanup_(xend_managed_freep) XendManaged *m = NULL;
         _cleanup_free_ char *domains = test_path(d, "domains");
-        _cleanup_free_ char *old = test_path(d, "domains.old");
+        _cleanup_free_ char *moved = test_path(d, "domains.moved");
 
         ASSERT_EQ(mkdir(domains, 0755), 0);
         mk(domains, U1);
@@ -104,13 +104,13 @@ TEST(a_directory_removed_or_replaced_is_watched_again) {
         ASSERT_EQ(contains(m, U1), 1);
 
         /* Moved away and replaced by another directory: the new one answers. */
-        ASSERT_EQ(rename(domains, old), 0);
+        ASSERT_EQ(rename(domains, moved), 0);
         ASSERT_EQ(mkdir(domains, 0755), 0);
         mk(domains, U2);
         ASSERT_EQ(contains(m, U1), 0);
         ASSERT_EQ(contains(m, U2), 1);
-        /* The old one is not watched any more. */
-        mk(old, "6b656e63-6800-4000-8000-000000000003");
+        /* The moved one is not watched any more. */
+        mk(moved, "6b656e63-6800-4000-8000-000000000003");
         ASSERT_EQ(contains(m, "6b656e63-6800-4000-8000-000000000003"), 0);
 
         /* Removed: an error until it is back, then current again. */
