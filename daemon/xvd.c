@@ -12,6 +12,7 @@
 
 #include "xv-alloc.h"
 #include "xv-log.h"
+#include "xv-module.h"
 #include "xvd-config.h"
 #include "xvd-import.h"
 #include "xvd-manager.h"
@@ -227,5 +228,7 @@ static int run(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
 
+        /* Every thread has stopped (run() freed the manager): what the modules hold goes back. */
+        module_unload_all();
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

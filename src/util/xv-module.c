@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,9 +15,27 @@
 #  error "XV_MODULE_DIR must be defined (src/Makefile.inc.am)"
 #endif
 
+/* The modules loaded, one reference each (module_unload_all()). dlopen() is thread-safe by
+ * itself; the lock keeps this list, the log line and the error to one loader. */
+#define MODULES_MAX 8
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static void *loaded[MODULES_MAX];
+static size_t n_loaded;
+
+/* Keeps one reference to @module: a module loaded before gives its extra one back. */
+static int remember_locked(void *module) {
+        for (size_t i = 0; i < n_loaded; i++)
+                if (loaded[i] == module) {
+                        (void) dlclose(module);
+                        return 0;
+                }
+        if (n_loaded >= MODULES_MAX)
+                return -E2BIG;
+        loaded[n_loaded++] = module;
+        return 0;
+}
+
 int module_load_symbol(const char *file, const char *symbol, void **ret, XvError *error) {
-        /* dlopen() is thread-safe by itself; the lock keeps the log line and error to one loader. */
-        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
         char path[PATH_MAX];
         const char *dir;
         void *module, *sym;
@@ -42,7 +61,18 @@ int module_load_symbol(const char *file, const char *symbol, void **ret, XvError
                 (void) dlclose(module);
                 return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "Module %s does not carry '%s'", path, symbol);
         }
+        if (remember_locked(module) < 0) {
+                (void) dlclose(module);
+                return xv_error_setf(error, XVP_ERR_NO_SUPPORT, "More than %d modules", MODULES_MAX);
+        }
         log_debug("Loaded %s from %s", symbol, path);
         *ret = sym;
         return 0;
+}
+
+void module_unload_all(void) {
+        LOCKED(&lock);
+
+        while (n_loaded > 0)
+                (void) dlclose(loaded[--n_loaded]);
 }

@@ -18,3 +18,7 @@
  * to its symbol @symbol. Thread-safe; a module stays loaded. Failure: XVP_ERR_NO_SUPPORT naming
  * the path and the loader's reason (the module is missing, or does not carry @symbol). */
 int module_load_symbol(const char *file, const char *symbol, void **ret, XvError *error);
+
+/* Unloads every module, for a clean exit: nothing of theirs may be used after it (call it once
+ * every thread that used them has stopped). */
+void module_unload_all(void);
