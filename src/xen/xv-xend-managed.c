@@ -45,7 +45,11 @@ int xend_managed_new(const char *dir, XendManaged **ret) {
                 free(m);
                 return -ENOMEM;
         }
-        m->inotify_fd = m->wd = -1;
+        m->wd = -1;
+        /* Made now, so that the daemon's fds do not change while it serves (the watch, which
+         * takes no fd, comes with the first question). On failure the first question tries
+         * again. */
+        m->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         (void) pthread_mutex_init(&m->lock, NULL);
         *ret = m;
         return 0;

@@ -28,7 +28,7 @@
 typedef struct XendManaged XendManaged;
 
 /* @dir: XenD's domains directory (HOST_ROOT/var/lib/xend/domains). -ENOMEM only: the directory is
- * looked at by the first question. */
+ * looked at by the first question (the inotify fd is made here). */
 int xend_managed_new(const char *dir, XendManaged **ret);
 XendManaged *xend_managed_free(XendManaged *m);
 DEFINE_CLEANUP_FUNC(XendManaged *, xend_managed_free);
