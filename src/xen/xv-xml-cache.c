@@ -5,6 +5,11 @@
  * through a DomainTable whose ids are the array slots (a removal moves the last entry into the
  * hole). Drops by domain id and of every inactive entry walk the array: they come from xenstore
  * watch events and lifecycle changes, not from readers, and the array is bounded.
+ *
+ * Recency is an intrusive doubly linked list through the slots (indexes, not pointers, so that
+ * the array may move; a removal that moves the last entry relinks its neighbours). A hit and a
+ * put move their entry to the head; putting past either bound removes entries from the tail:
+ * every operation stays O(1) apart from the drops that walk the array.
  */
 
 #include <assert.h>
@@ -17,10 +22,18 @@
 #include "xv-lock.h"
 #include "xv-xml-cache.h"
 
+/* No slot: the end of the recency list. */
+#define NIL UINT32_MAX
+
+_Static_assert(XML_CACHE_ENTRIES_MAX < NIL, "slots fit the recency links");
+_Static_assert(XML_CACHE_BYTES_MAX < UINT32_MAX, "a cost that fits the budget fits an entry");
+
 typedef struct Entry {
         XvUuid uuid;
         char *name;
         int id;                 /* -1: inactive */
+        uint32_t prev, next;    /* recency list: towards the head (newer) and the tail (older) */
+        uint32_t cost;          /* what it is charged against the byte budget (entry_cost()) */
         uint64_t stamp;         /* CLOCK_MONOTONIC µs, taken before what it was built from was read */
         DomainDef *def;         /* NULL: not cached */
         char *xml[XML_CACHE_VARIANTS];  /* NULL: not cached */
@@ -45,17 +58,65 @@ typedef struct Drop {
 
 struct XmlCache {
         pthread_mutex_t lock;
-        size_t max_entries;
+        size_t max_entries, max_bytes;
         uint64_t running_max_age, inactive_max_age;
 
         Entry *entries;
         size_t n_entries, n_allocated;
         DomainTable *index;     /* slot → name, uuid */
+        uint32_t head, tail;    /* the most and the least recently read or put entry; NIL: empty */
+        size_t bytes;           /* the sum of the entries' costs */
+        XmlCacheStats stats;    /* counters only (n_entries, bytes are filled in by the getter) */
 
         uint64_t gen;           /* bumped by every drop */
         uint64_t gen_all;       /* the generation of the last DROP_ALL */
         Drop drops[XML_CACHE_DROPS_MAX];        /* slot gen % XML_CACHE_DROPS_MAX */
 };
+
+/* What @e is charged: its slot, name and index records, its texts and its definition. */
+static size_t entry_cost(const Entry *e) {
+        size_t cost = XML_CACHE_ENTRY_COST + strlen(e->name) + 1;
+
+        if (e->def)
+                cost += XML_CACHE_DEF_COST;
+        for (size_t i = 0; i < XML_CACHE_VARIANTS; i++)
+                if (e->xml[i])
+                        cost += strlen(e->xml[i]) + 1;
+        return cost;
+}
+
+static void lru_unlink(XmlCache *c, uint32_t slot) {
+        Entry *e = &c->entries[slot];
+
+        if (e->prev != NIL)
+                c->entries[e->prev].next = e->next;
+        else
+                c->head = e->next;
+        if (e->next != NIL)
+                c->entries[e->next].prev = e->prev;
+        else
+                c->tail = e->prev;
+        e->prev = e->next = NIL;
+}
+
+static void lru_push_head(XmlCache *c, uint32_t slot) {
+        Entry *e = &c->entries[slot];
+
+        e->prev = NIL;
+        e->next = c->head;
+        if (c->head != NIL)
+                c->entries[c->head].prev = slot;
+        else
+                c->tail = slot;
+        c->head = slot;
+}
+
+static void lru_touch(XmlCache *c, uint32_t slot) {
+        if (c->head == slot)
+                return;
+        lru_unlink(c, slot);
+        lru_push_head(c, slot);
+}
 
 static void entry_done(Entry *e) {
         e->name = mfree(e->name);
@@ -68,18 +129,34 @@ static void clear_locked(XmlCache *c) {
         for (size_t i = 0; i < c->n_entries; i++)
                 entry_done(&c->entries[i]);
         c->n_entries = 0;
+        c->head = c->tail = NIL;
+        c->bytes = 0;
         domain_table_clear(c->index);
 }
 
-/* Removes the entry in @slot (the last one moves into it). */
+/* Removes the entry in @slot (the last one moves into it, its neighbours follow). */
 static void remove_locked(XmlCache *c, size_t slot) {
         size_t last = c->n_entries - 1;
-        Entry gone = c->entries[slot];
+        Entry gone;
 
+        lru_unlink(c, (uint32_t) slot);
+        gone = c->entries[slot];
+        assert(c->bytes >= gone.cost);
+        c->bytes -= gone.cost;
         (void) domain_table_remove(c->index, (int) slot);
         if (slot != last) {
+                Entry *moved = &c->entries[slot];
+
                 (void) domain_table_remove(c->index, (int) last);
-                c->entries[slot] = c->entries[last];
+                *moved = c->entries[last];
+                if (moved->prev != NIL)
+                        c->entries[moved->prev].next = (uint32_t) slot;
+                else
+                        c->head = (uint32_t) slot;
+                if (moved->next != NIL)
+                        c->entries[moved->next].prev = (uint32_t) slot;
+                else
+                        c->tail = (uint32_t) slot;
         }
         c->n_entries--;
         entry_done(&gone);
@@ -143,13 +220,14 @@ static bool gen_ok_locked(XmlCache *c, uint64_t gen, const XvUuid *uuid, const c
         return true;
 }
 
-int xml_cache_new(size_t max_entries, uint64_t running_max_age_usec, uint64_t inactive_max_age_usec,
-                  XmlCache **ret) {
+int xml_cache_new_bounded(size_t max_entries, size_t max_bytes, uint64_t running_max_age_usec,
+                          uint64_t inactive_max_age_usec, XmlCache **ret) {
         _cleanup_(xml_cache_freep) XmlCache *c = NULL;
         int r;
 
         assert(ret);
-        if (max_entries == 0 || max_entries > XML_CACHE_ENTRIES_MAX)
+        if (max_entries == 0 || max_entries > XML_CACHE_ENTRIES_MAX || max_bytes == 0 ||
+            max_bytes > XML_CACHE_BYTES_MAX)
                 return -EINVAL;
         c = new0(XmlCache, 1);
         if (!c)
@@ -160,6 +238,8 @@ int xml_cache_new(size_t max_entries, uint64_t running_max_age_usec, uint64_t in
                 return -r;
         }
         c->max_entries = max_entries;
+        c->max_bytes = max_bytes;
+        c->head = c->tail = NIL;
         c->running_max_age = running_max_age_usec;
         c->inactive_max_age = inactive_max_age_usec;
         r = domain_table_new(&c->index);
@@ -167,6 +247,12 @@ int xml_cache_new(size_t max_entries, uint64_t running_max_age_usec, uint64_t in
                 return r;
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int xml_cache_new(size_t max_entries, uint64_t running_max_age_usec, uint64_t inactive_max_age_usec,
+                  XmlCache **ret) {
+        return xml_cache_new_bounded(max_entries, XML_CACHE_BYTES_DEFAULT, running_max_age_usec,
+                                     inactive_max_age_usec, ret);
 }
 
 XmlCache *xml_cache_free(XmlCache *c) {
@@ -180,6 +266,15 @@ XmlCache *xml_cache_free(XmlCache *c) {
                 free(c->drops[i].name);
         (void) pthread_mutex_destroy(&c->lock);
         return mfree(c);
+}
+
+void xml_cache_set_max_age(XmlCache *c, uint64_t running_max_age_usec, uint64_t inactive_max_age_usec) {
+        if (!c)
+                return;
+
+        LOCKED(&c->lock);
+        c->running_max_age = running_max_age_usec;
+        c->inactive_max_age = inactive_max_age_usec;
 }
 
 uint64_t xml_cache_now_usec(void) {
@@ -207,6 +302,7 @@ static Entry *get_locked(XmlCache *c, const XvUuid *uuid, int id, uint64_t now) 
                 return NULL;
         max_age = id >= 0 ? c->running_max_age : c->inactive_max_age;
         if (now >= e->stamp && now - e->stamp >= max_age) {
+                c->stats.expired++;
                 remove_locked(c, (size_t) (e - c->entries));
                 return NULL;
         }
@@ -225,8 +321,12 @@ int xml_cache_get(XmlCache *c, const XvUuid *uuid, int id, uint64_t now_usec, Do
 
         LOCKED(&c->lock);
         e = get_locked(c, uuid, id, now_usec);
-        if (!e || !e->def)
+        if (!e || !e->def) {
+                c->stats.def_misses++;
                 return 0;
+        }
+        c->stats.def_hits++;
+        lru_touch(c, (uint32_t) (e - c->entries));
         /* Copied under the lock: the entry may be replaced or dropped as soon as it is released. */
         r = domain_def_copy(e->def, &copy);
         if (r < 0)
@@ -248,8 +348,12 @@ int xml_cache_get_xml(XmlCache *c, const XvUuid *uuid, int id, unsigned variant,
 
         LOCKED(&c->lock);
         e = get_locked(c, uuid, id, now_usec);
-        if (!e || !e->xml[variant])
+        if (!e || !e->xml[variant]) {
+                c->stats.text_misses++;
                 return 0;
+        }
+        c->stats.text_hits++;
+        lru_touch(c, (uint32_t) (e - c->entries));
         copy = strdup(e->xml[variant]);
         if (!copy)
                 return -ENOMEM;
@@ -257,13 +361,23 @@ int xml_cache_get_xml(XmlCache *c, const XvUuid *uuid, int id, unsigned variant,
         return 1;
 }
 
+/* Removes least recently used entries until the byte budget holds. The entry at the head is
+ * never one of them: it is the one just put, and alone it fits. */
+static void shrink_locked(XmlCache *c) {
+        while (c->bytes > c->max_bytes && c->tail != NIL && c->tail != c->head) {
+                c->stats.evicted++;
+                remove_locked(c, c->tail);
+        }
+}
+
 /* Stores @def or the text @xml of @variant (taken) for @uuid as @id; see xml_cache_put(). */
 static void put_take(XmlCache *c, uint64_t gen, const XvUuid *uuid, char *name, int id, uint64_t stamp,
                      DomainDef *def, unsigned variant, char *xml) {
         _cleanup_(domain_def_freep) DomainDef *d = def;
         _cleanup_free_ char *n = name, *x = xml;
+        _cleanup_(entry_done) Entry fresh = {};
+        size_t slot, cost;
         Entry *e;
-        size_t slot;
 
         LOCKED(&c->lock);
         if (!gen_ok_locked(c, gen, uuid, n, id))
@@ -271,6 +385,17 @@ static void put_take(XmlCache *c, uint64_t gen, const XvUuid *uuid, char *name, 
         e = find_uuid_locked(c, uuid);
         if (e && e->id == id && streq(e->name, n)) {
                 /* The same incarnation: add to what it holds; the older stamp expires first. */
+                slot = (size_t) (e - c->entries);
+                cost = e->cost;
+                if (d)
+                        cost += e->def ? 0 : XML_CACHE_DEF_COST;
+                else
+                        cost = cost - (e->xml[variant] ? strlen(e->xml[variant]) + 1 : 0) + strlen(x) + 1;
+                if (cost > c->max_bytes) {
+                        /* Past the budget on its own: keeps what it held rather than flush the rest. */
+                        c->stats.too_big++;
+                        return;
+                }
                 if (d) {
                         domain_def_free(e->def);
                         e->def = TAKE_PTR(d);
@@ -278,31 +403,43 @@ static void put_take(XmlCache *c, uint64_t gen, const XvUuid *uuid, char *name, 
                         free(e->xml[variant]);
                         e->xml[variant] = TAKE_PTR(x);
                 }
+                c->bytes = c->bytes - e->cost + cost;
+                e->cost = (uint32_t) cost;
+                assert(cost == entry_cost(e));
                 e->stamp = MIN(e->stamp, stamp);
+                lru_touch(c, (uint32_t) slot);
+                shrink_locked(c);
                 return;
         }
-        if (e) {
-                slot = (size_t) (e - c->entries);
-                if (domain_table_put(c->index, (int) slot, n, uuid) < 0) {
-                        remove_locked(c, slot);
-                        return;
-                }
-                entry_done(e);
-        } else {
-                /* Full: start over rather than track recency on every read. */
-                if (c->n_entries >= c->max_entries)
-                        clear_locked(c);
-                if (GREEDY_REALLOC(c->entries, c->n_allocated, c->n_entries + 1) < 0)
-                        return;
-                slot = c->n_entries;
-                if (domain_table_put(c->index, (int) slot, n, uuid) < 0)
-                        return;
-                c->n_entries++;
-        }
-        e = &c->entries[slot];
-        *e = (Entry) { .uuid = *uuid, .name = TAKE_PTR(n), .id = id, .stamp = stamp, .def = TAKE_PTR(d) };
+        /* Another incarnation's entry: it goes, whatever happens to this one. */
+        if (e)
+                remove_locked(c, (size_t) (e - c->entries));
+
+        fresh = (Entry) { .uuid = *uuid, .name = TAKE_PTR(n), .id = id, .stamp = stamp, .def = TAKE_PTR(d),
+                          .prev = NIL, .next = NIL };
         if (x)
-                e->xml[variant] = TAKE_PTR(x);
+                fresh.xml[variant] = TAKE_PTR(x);
+        cost = entry_cost(&fresh);
+        if (cost > c->max_bytes) {
+                c->stats.too_big++;
+                return;
+        }
+        while (c->n_entries > 0 &&
+               (c->n_entries >= c->max_entries || c->bytes + cost > c->max_bytes)) {
+                c->stats.evicted++;
+                remove_locked(c, c->tail);
+        }
+        if (GREEDY_REALLOC(c->entries, c->n_allocated, c->n_entries + 1) < 0)
+                return;
+        slot = c->n_entries;
+        if (domain_table_put(c->index, (int) slot, fresh.name, uuid) < 0)
+                return;
+        c->n_entries++;
+        fresh.cost = (uint32_t) cost;
+        c->entries[slot] = fresh;
+        fresh = (Entry) {};
+        c->bytes += c->entries[slot].cost;
+        lru_push_head(c, (uint32_t) slot);
 }
 
 void xml_cache_put(XmlCache *c, uint64_t gen, const XvUuid *uuid, const char *name, int id,
@@ -378,7 +515,7 @@ void xml_cache_drop_id(XmlCache *c, int id) {
         LOCKED(&c->lock);
         bump_locked(c, (Drop) { .kind = DROP_ID, .id = id });
         for (size_t i = c->n_entries; i > 0; i--)
-                if (i - 1 < c->n_entries && c->entries[i - 1].id == id)
+                if (i - 1 < c->n_entries && id >= 0 && c->entries[i - 1].id == id)
                         remove_locked(c, i - 1);
 }
 
@@ -409,4 +546,17 @@ size_t xml_cache_size(XmlCache *c) {
 
         LOCKED(&c->lock);
         return c->n_entries;
+}
+
+void xml_cache_get_stats(XmlCache *c, XmlCacheStats *ret) {
+        assert(ret);
+        if (!c) {
+                *ret = (XmlCacheStats) {};
+                return;
+        }
+
+        LOCKED(&c->lock);
+        *ret = c->stats;
+        ret->n_entries = c->n_entries;
+        ret->bytes = c->bytes;
 }

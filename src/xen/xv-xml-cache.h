@@ -17,8 +17,11 @@
  *    xml_cache_put() refuses the entry when a drop of that domain (or a wider one) happened since:
  *    a definition read before a change never outlives the drop that followed the change.
  *
- * Bounded: at most @max_entries entries (putting one more drops everything first; the cache
- * refills from the callers that miss).
+ * Bounded by entries and by bytes: at most @max_entries entries, and the sum of their costs (their
+ * texts, XML_CACHE_DEF_COST per definition, XML_CACHE_ENTRY_COST and the name per entry) at most
+ * @max_bytes. A put past either bound first removes the least recently used entries (read by a hit
+ * or put: a hit counts as a use, a miss does not); an entry that alone costs more than @max_bytes
+ * is not stored. Eviction only ever removes entries: the drop and generation rules are unchanged.
  */
 
 #include <stdbool.h>
@@ -30,16 +33,45 @@
 #include "xv-uuid.h"
 
 #define XML_CACHE_ENTRIES_MAX   (64 * 1024)     /* the largest @max_entries accepted */
+#define XML_CACHE_BYTES_MAX     (1024 * 1024 * 1024)    /* the largest @max_bytes accepted */
+#define XML_CACHE_BYTES_DEFAULT (16 * 1024 * 1024)      /* xml_cache_new()'s @max_bytes */
+/* What an entry is charged besides its texts: the slot, the copy of the name and the two index
+ * records of the DomainTable (with malloc's overhead), rounded up. */
+#define XML_CACHE_ENTRY_COST    256
+/* What a cached DomainDef is charged: a copy of tests/bench/domain.xml's definition holds 0.85 KiB
+ * of heap (glibc, chunk overheads included); charged 2 KiB for domains with more devices. */
+#define XML_CACHE_DEF_COST      2048
 #define XML_CACHE_DROPS_MAX     256             /* drops remembered for xml_cache_put()'s check */
 #define XML_CACHE_VARIANTS      4               /* formatted texts per entry: variant 0..3 */
 
 typedef struct XmlCache XmlCache;
 
-/* -EINVAL when @max_entries is 0 or above XML_CACHE_ENTRIES_MAX. Ages are in µs (CLOCK_MONOTONIC). */
+/* Counters since xml_cache_new(), and the current size. */
+typedef struct XmlCacheStats {
+        uint64_t text_hits;     /* xml_cache_get_xml() that returned 1 */
+        uint64_t text_misses;   /* ... that returned 0 (nothing held, another incarnation, expired) */
+        uint64_t def_hits;      /* the same for xml_cache_get() */
+        uint64_t def_misses;
+        uint64_t expired;       /* entries removed by a reader because of their age */
+        uint64_t evicted;       /* entries removed to make room (either bound) */
+        uint64_t too_big;       /* puts refused because they alone exceed the byte budget */
+        size_t n_entries;
+        size_t bytes;           /* the sum of the entries' costs, <= @max_bytes */
+} XmlCacheStats;
+
+/* -EINVAL when @max_entries is 0 or above XML_CACHE_ENTRIES_MAX, or @max_bytes 0 or above
+ * XML_CACHE_BYTES_MAX. Ages are in µs (CLOCK_MONOTONIC). */
+int xml_cache_new_bounded(size_t max_entries, size_t max_bytes, uint64_t running_max_age_usec,
+                          uint64_t inactive_max_age_usec, XmlCache **ret);
+/* The same with @max_bytes XML_CACHE_BYTES_DEFAULT. */
 int xml_cache_new(size_t max_entries, uint64_t running_max_age_usec, uint64_t inactive_max_age_usec,
                   XmlCache **ret);
 XmlCache *xml_cache_free(XmlCache *c);
 DEFINE_CLEANUP_FUNC(XmlCache *, xml_cache_free);
+
+/* Changes the maximum ages (e.g. to follow a backend's effective TTL); they apply to the entries
+ * held as well, at their next read. */
+void xml_cache_set_max_age(XmlCache *c, uint64_t running_max_age_usec, uint64_t inactive_max_age_usec);
 
 /* CLOCK_MONOTONIC in µs: the clock of the stamps and of xml_cache_get()'s @now_usec. */
 uint64_t xml_cache_now_usec(void);
@@ -76,3 +108,5 @@ void xml_cache_drop_inactive(XmlCache *c);
 void xml_cache_drop_all(XmlCache *c);
 
 size_t xml_cache_size(XmlCache *c);
+/* The counters and the size (all zero for a NULL cache), e.g. for a debug log of the hit rate. */
+void xml_cache_get_stats(XmlCache *c, XmlCacheStats *ret);

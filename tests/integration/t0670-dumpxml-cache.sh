@@ -8,7 +8,7 @@
 #    fired (a bounded wait): XenD requests that change memory or vcpus (xensim, like XenD, writes
 #    them to xenstore), xenstore writes of the console tty and the VNC port, a domain stopped and
 #    started by another tool (a new id);
-#  - what leaves no trace in xenstore is fetched again after BACKEND_XML_RUNNING_MAX_AGE_USEC (1 s).
+#  - what leaves no trace in xenstore is fetched again after BACKEND_XML_RUNNING_MAX_AGE_USEC (2 s).
 # XenD requests are counted by xensim (xensim-ctl SOCKET xend stats). Nothing here is timed: a
 # count that an expired entry (on a very slow machine) turned from warm into cold is measured
 # again, a bounded number of times; the waits are bounded (20 s).
@@ -27,7 +27,7 @@ py() {
 		import xml.etree.ElementTree as ET
 		libvirt.registerErrorHandler(lambda ctx, err: None, None)
 		URI = os.environ["XENVIRT_URI"]
-		MAX_AGE = 1.0       # BACKEND_XML_RUNNING_MAX_AGE_USEC
+		MAX_AGE = 2.0       # BACKEND_XML_RUNNING_MAX_AGE_USEC
 		def ctl(*a):
 		    return subprocess.run([os.environ["XENSIM_CTL"], os.environ["XENSIM_CONTROL"]] + list(a),
 		                          check=True, stdout=subprocess.PIPE, text=True).stdout
