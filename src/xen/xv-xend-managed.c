@@ -145,7 +145,8 @@ static int scan_locked(XendManaged *m) {
         }
         if (errno != 0)
                 return -errno;
-        qsort(m->uuids, m->n, sizeof(XvUuid), cmp_uuid);
+        if (m->n > 1)
+                qsort(m->uuids, m->n, sizeof(XvUuid), cmp_uuid);
         m->valid = true;
         return 0;
 }
