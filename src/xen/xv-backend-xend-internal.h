@@ -14,8 +14,9 @@
  *                across those xenstore reads only)
  *   track_lock   per-domain "what xenvirt did last" (state reasons), the managed-domain set and
  *                the queue of events not yet delivered
- *   inactive_lock  the inactive-domain cache and XenD's digested listing (a leaf: nothing else is
- *                taken while holding it)
+ *   inactive_lock  the inactive-domain cache, XenD's digested listing and the background refresh
+ *                thread's state (a leaf: nothing else is taken while holding it; the refresh
+ *                thread is started and joined under it, see inactive_refresh_start())
  */
 
 #include <pthread.h>
@@ -32,7 +33,10 @@
 #include "xv-xm-dir.h"
 #include "xv-xml-cache.h"
 
-#define BACKEND_TRACK_MAX       4096    /* domains whose last action we remember */
+/* Domains whose last action (and XenD management) we remember: as many as the host can have
+ * (XenD's listing marks every domain it manages), so that the least recently touched one, found
+ * by a scan, is only forgotten beyond that. 32 bytes each, the array's pages touched as used. */
+#define BACKEND_TRACK_MAX       32768
 #define BACKEND_EVENTS_MAX      4096    /* queued events not yet delivered */
 #define BACKEND_POLL_USEC       (2ULL * 1000 * 1000)    /* pause/unpause by other tools: no watch fires */
 #define BACKEND_DEVICE_XML_MAX  (64 * 1024)
@@ -40,14 +44,26 @@
 
 /*
  * How long XenD's description of an inactive domain (config version >= 3) is reused before it is
- * fetched again. Every change xenvirt makes drops the entries of the domain it changed (by UUID
- * and by name: BACKEND_CHANGES_INACTIVE + BACKEND_CHANGES_DOMAIN) and XenD's digested listing;
- * any xenstore watch event (a domain introduced or released) drops the whole cache. So a read
- * after a write through xenvirt is never stale, and the other inactive domains stay served from
- * the cache; a change made by another tool behind xenvirt's back (xm new/delete, a direct XenD
- * request) becomes visible at the latest after this long.
+ * fetched again: the effective TTL is max(BACKEND_INACTIVE_TTL_USEC, BACKEND_INACTIVE_TTL_FACTOR x
+ * the wall time of the last detailed listing), at most BACKEND_INACTIVE_TTL_MAX_USEC, so that the
+ * listings that refresh the cache take at most 1/BACKEND_INACTIVE_TTL_FACTOR of the time at any
+ * number of domains (2 s up to about 40 ms per listing; ~20 s at 10,000 domains). Every change
+ * xenvirt makes drops the entries of the domain it changed (by UUID and by name:
+ * BACKEND_CHANGES_INACTIVE + BACKEND_CHANGES_DOMAIN) and XenD's digested listing; any xenstore
+ * watch event (a domain introduced or released) drops the whole cache. So a read after a write
+ * through xenvirt is never stale, and the other inactive domains stay served from the cache.
+ * Once expired, an entry is served on while ONE detailed listing refreshes the cache on a thread
+ * of the backend's (started by the first call that finds it expired, at most once per effective
+ * TTL), up to BACKEND_INACTIVE_STALE_TTLS effective TTLs of age; older, or not confirmed by the
+ * last listing, it is asked of XenD alone. So a change made by another tool behind xenvirt's back
+ * (xm new/delete, a direct XenD request) becomes visible at the latest after
+ * BACKEND_INACTIVE_STALE_TTLS x the effective TTL plus one listing; a domain defined or undefined
+ * behind its back shows in the next list of all domains at once (XenD's names are checked).
  */
 #define BACKEND_INACTIVE_TTL_USEC (2ULL * 1000 * 1000)
+#define BACKEND_INACTIVE_TTL_FACTOR 50
+#define BACKEND_INACTIVE_TTL_MAX_USEC (60ULL * 1000 * 1000)
+#define BACKEND_INACTIVE_STALE_TTLS 2
 #define BACKEND_INACTIVE_MAX    32768   /* cached inactive domains (about 0.5 KiB each) */
 /* Targeted invalidations remembered, so that a XenD answer fetched before one of them is not
  * stored (a reader more than this many invalidations behind stores nothing). */
@@ -76,6 +92,11 @@
  * 1 s -> 2 s halved the XenD requests per call (0.0096-0.018 -> 0.0046-0.009) and the hit rate
  * rose from 92-97.5% to 97.3-98.6%. */
 #define BACKEND_XML_RUNNING_MAX_AGE_USEC (2ULL * 1000 * 1000)
+/* An inactive domain's definition is built from its inactive-cache entry, and goes whenever that
+ * entry is dropped or replaced by a different expression (inactive_put()): it is as current as
+ * that cache (see BACKEND_INACTIVE_TTL_USEC), whose refreshes keep it when nothing changed. The
+ * age bound is only a backstop: the longest an entry may be served. */
+#define BACKEND_XML_INACTIVE_MAX_AGE_USEC (BACKEND_INACTIVE_TTL_MAX_USEC * BACKEND_INACTIVE_STALE_TTLS)
 
 /* What xenvirt did last to a domain: decides the state reasons and the event details. */
 typedef enum TrackAction {
@@ -160,8 +181,15 @@ typedef struct XendBackend {
         uint64_t inactive_gen;          /* bumped by every invalidation, targeted or whole */
         uint64_t inactive_gen_all;      /* the generation of the last whole invalidation */
         InactiveDrop inactive_drops[BACKEND_INACTIVE_DROPS_MAX];  /* targeted ones, slot gen % MAX */
-        bool inactive_refreshing;       /* a call is refetching the expired entries (one listing) */
         XendDigest *digest;             /* XenD's last listing, digested (xendbe_list_all_domains) */
+        uint64_t inactive_ttl_usec;     /* the effective TTL (see BACKEND_INACTIVE_TTL_USEC) */
+        uint64_t inactive_listed;       /* CLOCK_MONOTONIC µs when the last detailed listing that
+                                         * succeeded was asked for: older entries were not in it */
+        uint64_t refresh_started;       /* ... when the last background refresh started */
+        bool inactive_refreshing;       /* the background refresh is at work */
+        bool refresh_joinable;          /* refresh_thread is to be joined (done or not) */
+        bool refresh_closed;            /* the backend is closing: no refresh starts */
+        pthread_t refresh_thread;
 
         XmlCache *xml_cache;            /* dumpxml's definitions (own lock, a leaf; xv-xml-cache.h) */
 

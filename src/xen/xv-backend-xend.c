@@ -10,15 +10,22 @@
  *                    from xenstore through the running-domain cache (a DomainTable hashed by id,
  *                    name and uuid, brought up to date incrementally after each watch event);
  *                    never XenD;
- *   inactive domains: XenD (config version >= 3, one ?detail=1 request, kept for
- *                    BACKEND_INACTIVE_TTL_USEC in the inactive-domain cache (hashed by name and
- *                    uuid), from which a change through xenvirt drops the entries of the domain
- *                    it changed and every xenstore watch event drops all; once expired, ONE detailed listing refreshes every entry while the
- *                    other calls are served the expired ones; a listing fills it too) or the XM
+ *   inactive domains: XenD (config version >= 3, one ?detail=1 request, kept in the
+ *                    inactive-domain cache (hashed by name and uuid) for the effective TTL:
+ *                    max(BACKEND_INACTIVE_TTL_USEC, BACKEND_INACTIVE_TTL_FACTOR x the last
+ *                    detailed listing's wall time), at most BACKEND_INACTIVE_TTL_MAX_USEC; a
+ *                    change through xenvirt drops the entries of the domain it changed and every
+ *                    xenstore watch event drops all; once expired, ONE detailed listing refreshes
+ *                    every entry on the backend's refresh thread while every call is served the
+ *                    expired ones (up to BACKEND_INACTIVE_STALE_TTLS effective TTLs old), so
+ *                    listings take at most ~1/BACKEND_INACTIVE_TTL_FACTOR of the time and a
+ *                    change behind xenvirt's back shows within BACKEND_INACTIVE_STALE_TTLS
+ *                    effective TTLs plus one listing; a listing fills it too) or the XM
  *                    directory (<= 2);
  *   list-all: one hypercall list + the running-domain cache + ONE XenD request (the names of
  *             the inactive domains checked against the digest of the last detailed listing,
- *             or a detailed listing) or the XM directory, for the inactive and
+ *             used expired too while the refresh thread renews it, or a detailed listing when
+ *             the names differ or no digest is kept) or the XM directory, for the inactive and
  *             persistence/autostart part.
  * Every XenD request may wait: none is made where xv_call_may_block() says no (the daemon's
  * loop thread), and no lock is held across one.
@@ -963,8 +970,10 @@ static void inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
                 slot = (size_t) (e - h->inactive);
                 if (domain_table_put(h->inactive_index, (int) slot, name, &uuid) < 0)
                         return;
-                /* dumpxml's definition was built from the expression replaced here. */
-                xml_cache_drop_domain(h->xml_cache, e->name, &e->uuid);
+                /* dumpxml's definition was built from the expression replaced here: it goes
+                 * unless the listing brought the very same one (then it stays as good). */
+                if (!streq(e->name, name) || !uuid_equal(&e->uuid, &uuid) || !streq(e->text, text))
+                        xml_cache_drop_domain(h->xml_cache, e->name, &e->uuid);
                 free(e->name);
                 e->name = TAKE_PTR(name);
                 free(e->text);
@@ -990,6 +999,11 @@ void backend_inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
         inactive_put(h, gen, sxp);
 }
 
+/* The effective TTL of the inactive-domain cache and the digest (BACKEND_INACTIVE_TTL_USEC). */
+static uint64_t inactive_ttl_locked(XendBackend *h) {
+        return h->inactive_ttl_usec ?: BACKEND_INACTIVE_TTL_USEC;
+}
+
 /* Whether the cache holds inactive domain @uuid and will for a while yet (half the TTL): then
  * refreshing it from a listing is not worth printing it again. */
 static bool inactive_fresh(XendBackend *h, const XvUuid *uuid) {
@@ -998,58 +1012,59 @@ static bool inactive_fresh(XendBackend *h, const XvUuid *uuid) {
         LOCKED(&h->inactive_lock);
         Inactive *e = inactive_find_locked(h, NULL, uuid);
 
-        return e && now - e->stamp < BACKEND_INACTIVE_TTL_USEC / 2;
+        return e && now - e->stamp < inactive_ttl_locked(h) / 2;
 }
 
-/* Whether this call refreshes the expired inactive-domain cache (true: it must call
- * inactive_end_refresh() when done); false when another call is at it. */
-static bool inactive_claim_refresh(XendBackend *h) {
-        LOCKED(&h->inactive_lock);
+static void inactive_refresh_start(XendBackend *h);
 
-        if (h->inactive_refreshing)
-                return false;
-        h->inactive_refreshing = true;
-        return true;
-}
-
-static void inactive_end_refresh(XendBackend *h) {
-        LOCKED(&h->inactive_lock);
-
-        h->inactive_refreshing = false;
-}
-
-/* Inactive domain @name or @uuid from the cache when it is younger than BACKEND_INACTIVE_TTL_USEC
- * (@light: identity and numbers only, else with its expression, parsed from the cached text into
- * a tree of the caller's). -ENOENT when the cache does not know it (also for a domain that does
- * not exist: that is asked of XenD every time, so a domain defined elsewhere is found at once),
- * -ESTALE when it knows it but too long ago. */
+/* Inactive domain @name or @uuid from the cache (@light: identity and numbers only, else with its
+ * expression, parsed from the cached text into a tree of the caller's). -ENOENT when the cache
+ * does not know it (also for a domain that does not exist: that is asked of XenD every time, so a
+ * domain defined elsewhere is found at once). Once expired (older than the effective TTL), the
+ * entry is still returned while the background refresh this starts runs (stale while
+ * revalidating: nothing changed through xenvirt since it was read, or the invalidation would have
+ * dropped it); -ESTALE when it is older than BACKEND_INACTIVE_STALE_TTLS effective TTLs (nobody
+ * asked for a long time), or when the last detailed listing did not confirm it (it was not in
+ * it: undefined or renamed behind xenvirt's back). */
 static int inactive_get(XendBackend *h, const char *name, const XvUuid *uuid, bool light, Dom *ret) {
         _cleanup_free_ char *n = NULL, *text = NULL;
         _cleanup_(sexpr_freep) Sexpr *sxp = NULL;
-        HvDomainInfo info;
-        XvUuid u;
+        bool expired = false, stale = false;
+        HvDomainInfo info = {};
+        XvUuid u = {};
         int r;
 
         {
-                uint64_t now = now_usec();
+                uint64_t now = now_usec(), ttl;
                 LOCKED(&h->inactive_lock);
                 const Inactive *e = inactive_find_locked(h, name, uuid);
 
                 if (!e)
                         return -ENOENT;
-                /* Expired: -ESTALE, unless another call is refreshing the cache right now (then
-                 * the entry is served meanwhile: nothing changed through xenvirt since it was
-                 * read, or the invalidation would have dropped it). */
-                if (now - e->stamp >= BACKEND_INACTIVE_TTL_USEC && !h->inactive_refreshing)
-                        return -ESTALE;
-                n = strdup(e->name);
-                /* A light resolution (identity and numbers only) needs no expression. The text
-                 * is copied (one allocation) and parsed after the lock is released. */
-                if (!n || (!light && !(text = strdup(e->text))))
-                        return -ENOMEM;
-                u = e->uuid;
-                info = e->info;
+                ttl = inactive_ttl_locked(h);
+                if (now - e->stamp >= ttl) {
+                        expired = true;
+                        /* A listing skips printing the entries younger than half the TTL
+                         * (inactive_fresh()): those count as confirmed by it. */
+                        stale = now - e->stamp >= ttl * BACKEND_INACTIVE_STALE_TTLS ||
+                                e->stamp + ttl / 2 < h->inactive_listed;
+                }
+                if (!stale) {
+                        n = strdup(e->name);
+                        /* A light resolution (identity and numbers only) needs no expression.
+                         * The text is copied (one allocation) and parsed after the lock is
+                         * released. */
+                        if (!n || (!light && !(text = strdup(e->text))))
+                                return -ENOMEM;
+                        u = e->uuid;
+                        info = e->info;
+                }
         }
+        /* Started after the lock is released (it takes it itself), never waited for. */
+        if (expired)
+                inactive_refresh_start(h);
+        if (stale)
+                return -ESTALE;
         if (text) {
                 /* The cache holds only what sexpr_format() printed from a parsed tree; should
                  * it not parse back, XenD is asked (-ENOENT) as for a domain not cached. */
@@ -1071,9 +1086,12 @@ static int inactive_get(XendBackend *h, const char *name, const XvUuid *uuid, bo
  * What list-all needs from XenD's ?detail=1 listing (config version >= 3), digested once per
  * fetch: per domain its name, uuid, whether XenD runs it, autostart and the numbers of an
  * inactive domain, hashed by uuid. Shared (reference counted, immutable) between the listings
- * running at the same time and reused while younger than BACKEND_INACTIVE_TTL_USEC, within the
- * generation of the inactive-domain cache: every change through xenvirt and every xenstore watch
- * event drops it with that cache. So a listing costs at most ONE XenD request per refresh.
+ * running at the same time and reused while younger than the effective TTL (see
+ * BACKEND_INACTIVE_TTL_USEC), within the generation of the inactive-domain cache: every change
+ * through xenvirt and every xenstore watch event drops it with that cache. Expired, it is still
+ * used while the background refresh runs, up to BACKEND_INACTIVE_STALE_TTLS effective TTLs, as
+ * long as XenD's names of inactive domains match it. So a listing costs ONE XenD request, and
+ * never waits for a detailed listing unless its digest is gone or its names changed.
  */
 typedef struct DigestEntry {
         char *name;
@@ -1218,17 +1236,21 @@ static int digest_fetch(XendBackend *h, XendDigest **ret, XvError *error) {
 
 static int digest_get(XendBackend *h, XendDigest **ret, XvError *error) {
         _cleanup_(digest_unrefp) XendDigest *cached = NULL;
+        bool expired = false;
         XendDigest *d;
         uint64_t gen;
         int r;
 
         {
+                uint64_t now = now_usec(), ttl;
                 LOCKED(&h->inactive_lock);
 
+                ttl = inactive_ttl_locked(h);
                 d = h->digest;
-                if (d && d->gen == h->inactive_gen && now_usec() - d->stamp < BACKEND_INACTIVE_TTL_USEC) {
+                if (d && d->gen == h->inactive_gen && now - d->stamp < ttl * BACKEND_INACTIVE_STALE_TTLS) {
                         __atomic_add_fetch(&d->refs, 1, __ATOMIC_ACQ_REL);
                         cached = d;
+                        expired = now - d->stamp >= ttl;
                 }
                 gen = h->inactive_gen;
         }
@@ -1239,6 +1261,10 @@ static int digest_get(XendBackend *h, XendDigest **ret, XvError *error) {
                 if (r < 0)
                         return r;
                 if (digest_matches(cached, halted)) {
+                        /* The same inactive domains: an expired digest serves while the
+                         * background refresh runs (only their numbers may lag). */
+                        if (expired)
+                                inactive_refresh_start(h);
                         *ret = TAKE_PTR(cached);
                         return 0;
                 }
@@ -1269,8 +1295,14 @@ static int digest_fetch_gen(XendBackend *h, uint64_t gen, XendDigest **ret, XvEr
                 return r;
         d = TAKE_PTR(built);
         {
+                /* The next listing comes at the earliest BACKEND_INACTIVE_TTL_FACTOR times as long
+                 * as this one took, from its start (d->stamp): a bounded share of the time. */
+                uint64_t ttl = (now_usec() - d->stamp) * BACKEND_INACTIVE_TTL_FACTOR;
                 LOCKED(&h->inactive_lock);
 
+                h->inactive_ttl_usec = MIN(MAX(ttl, BACKEND_INACTIVE_TTL_USEC), BACKEND_INACTIVE_TTL_MAX_USEC);
+                /* Every inactive domain XenD has was put in the cache (or dropped meanwhile). */
+                h->inactive_listed = MAX(h->inactive_listed, d->stamp);
                 if (h->inactive_gen == gen) {
                         digest_unref(h->digest);
                         __atomic_add_fetch(&d->refs, 1, __ATOMIC_ACQ_REL);
@@ -1279,6 +1311,75 @@ static int digest_fetch_gen(XendBackend *h, uint64_t gen, XendDigest **ret, XvEr
         }
         *ret = d;
         return 0;
+}
+
+/* ---- refreshing in the background ------------------------------------------------------------ */
+
+static void *inactive_refresh_thread(void *userdata) {
+        XendBackend *h = userdata;
+        _cleanup_(digest_unrefp) XendDigest *d = NULL;
+        XvError e = XV_ERROR_NULL;
+        int r;
+
+        r = digest_fetch(h, &d, &e);
+        if (r < 0)
+                log_debug_errno(r, "Refreshing the inactive domains from XenD failed: %s", strempty(e.message));
+        xv_error_done(&e);
+        /* Released here, not after the last step: a joiner holds the lock. */
+        d = digest_unref(d);
+
+        LOCKED(&h->inactive_lock);
+
+        /* The last step: inactive_refresh_start() joins this thread once it sees this. */
+        h->inactive_refreshing = false;
+        return NULL;
+}
+
+/* Starts the refresh of the inactive-domain cache and the digest (ONE detailed listing) on the
+ * backend's refresh thread, unless it is at work, a listing started less than an effective TTL
+ * ago (so that listings take a bounded share of the time, and a failing XenD is asked again only
+ * that often), or the backend is closing. Never waits: the thread of the previous refresh has
+ * finished (its last step is clearing inactive_refreshing) and is joined here. */
+static void inactive_refresh_start(XendBackend *h) {
+        uint64_t now = now_usec();
+        int r;
+
+        LOCKED(&h->inactive_lock);
+
+        if (h->inactive_refreshing || h->refresh_closed ||
+            now - MAX(h->refresh_started, h->inactive_listed) < inactive_ttl_locked(h))
+                return;
+        if (h->refresh_joinable) {
+                (void) pthread_join(h->refresh_thread, NULL);
+                h->refresh_joinable = false;
+        }
+        r = pthread_create(&h->refresh_thread, NULL, inactive_refresh_thread, h);
+        if (r != 0) {
+                /* Expired entries are served until too old, then asked for one by one. */
+                log_debug_errno(r, "Cannot start refreshing the inactive domains: %m");
+                return;
+        }
+        h->refresh_joinable = true;
+        h->inactive_refreshing = true;
+        h->refresh_started = now;
+}
+
+/* At close: no refresh starts any more; one at work is waited for (at most one XenD request
+ * timeout). */
+static void inactive_refresh_stop(XendBackend *h) {
+        pthread_t t;
+        bool joinable;
+
+        {
+                LOCKED(&h->inactive_lock);
+
+                h->refresh_closed = true;
+                joinable = h->refresh_joinable;
+                h->refresh_joinable = false;
+                t = h->refresh_thread;
+        }
+        if (joinable)
+                (void) pthread_join(t, NULL);
 }
 
 /* ---- resolving a client's domain reference --------------------------------------------------- */
@@ -1352,27 +1453,14 @@ static int resolve_inactive(XendBackend *h, const char *name, const XvUuid *uuid
                 uint64_t gen;
                 int id;
 
+                /* Expired entries are served while ONE detailed listing refreshes every inactive
+                 * domain in the background (inactive_get()): no call waits for it. */
                 r = inactive_get(h, name, uuid, light, ret);
-                if (r == -ESTALE) {
-                        /* Expired: ONE detailed listing refreshes every inactive domain at once
-                         * (not one request per domain), by one call; the others are served the
-                         * expired entries meanwhile (inactive_get()). */
-                        if (!xv_call_may_block())
-                                return xv_call_would_block(error);
-                        if (inactive_claim_refresh(h)) {
-                                _cleanup_(digest_unrefp) XendDigest *dg = NULL;
-
-                                r = digest_fetch(h, &dg, error);
-                                inactive_end_refresh(h);
-                                if (r < 0)
-                                        return r;
-                        }
-                        r = inactive_get(h, name, uuid, light, ret);
-                }
                 if (r != -ENOENT && r != -ESTALE)
                         return r;
 
-                /* Unknown, or no longer in XenD's listing: XenD is asked for this one. */
+                /* Unknown, expired too long ago, or no longer in XenD's listing: XenD is asked
+                 * for this one. */
                 gen = backend_inactive_gen(h);
                 r = xend_domain_get(h->xend, uuid ? uuid_format(uuid, u) : name, &sxp, &e);
                 if (r < 0) {
@@ -1545,6 +1633,8 @@ static int copy_or_default(const char *s, const char *def, char **ret) {
 static XendBackend *backend_free(XendBackend *h) {
         if (!h)
                 return NULL;
+        /* First: the refresh thread uses XenD, the caches and the tracking. */
+        inactive_refresh_stop(h);
         backend_events_done(h);
         xml_cache_free(h->xml_cache);
         xend_managed_free(h->managed);
@@ -1609,7 +1699,8 @@ int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         (void) pthread_mutex_init(&h->event_lock, NULL);
         xvb_info_cache_init(&h->info, xvb_now_usec, XVB_INFO_MAX_AGE_USEC);
         if (xml_cache_new_bounded(BACKEND_XML_CACHE_MAX, BACKEND_XML_CACHE_BYTES_MAX,
-                                  BACKEND_XML_RUNNING_MAX_AGE_USEC, BACKEND_INACTIVE_TTL_USEC, &h->xml_cache) < 0)
+                                  BACKEND_XML_RUNNING_MAX_AGE_USEC, BACKEND_XML_INACTIVE_MAX_AGE_USEC,
+                                  &h->xml_cache) < 0)
                 return -ENOMEM;
         h->read_only = config->read_only;
         h->xend_timeout_usec = config->xend_timeout_usec ?: XEND_TIMEOUT_DEFAULT_USEC;

@@ -213,8 +213,8 @@ static int run_xend(XsimControl *c, char **w, size_t n, StrBuf *out, XvError *er
         }
         if (n < 3)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG,
-                                     "Usage: xend absent|garbage|error500|drop|partial on|off, xend delay MS, "
-                                     "xend stats [reset]");
+                                     "Usage: xend absent|garbage|error500|drop|partial|hold-listings on|off, "
+                                     "xend delay MS, xend stats [reset]");
         if (streq(w[1], "delay")) {
                 unsigned ms;
 
@@ -241,6 +241,8 @@ static int run_xend(XsimControl *c, char **w, size_t n, StrBuf *out, XvError *er
                 f->xend_drop = on;
         else if (streq(w[1], "partial"))
                 f->xend_partial = on;
+        else if (streq(w[1], "hold-listings"))
+                f->xend_hold_listings = on;
         else
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unknown xend switch '%s'", w[1]);
         return 0;
@@ -351,6 +353,8 @@ static void run_stats(XsimControl *c, StrBuf *out) {
                        "xend_error500 %d\n"
                        "xend_drop %d\n"
                        "xend_partial %d\n"
+                       "xend_hold_listings %d\n"
+                       "xend_held %u\n"
                        "xenstore_absent %d\n"
                        "xenstore_stale %d\n"
                        "hypervisor_fail %d\n",
@@ -359,6 +363,7 @@ static void run_stats(XsimControl *c, StrBuf *out) {
                        h->xen_major, h->xen_minor, strempty(h->xen_extra),
                        h->faults.xend_absent, h->faults.xend_delay_ms, h->faults.xend_garbage,
                        h->faults.xend_error500, h->faults.xend_drop, h->faults.xend_partial,
+                       h->faults.xend_hold_listings, h->faults.xend_held,
                        h->faults.xenstore_absent,
                        h->faults.xenstore_stale, h->faults.hypervisor_fail);
 }
@@ -379,7 +384,7 @@ static void run_list(XsimControl *c, StrBuf *out) {
 }
 
 static const char help_text[] =
-        "xend absent|garbage|error500|drop|partial on|off\n"
+        "xend absent|garbage|error500|drop|partial|hold-listings on|off\n"
         "xend delay MS\n"
         "xend stats [reset]\n"
         "xenstore absent|stale on|off\n"

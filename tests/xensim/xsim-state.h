@@ -93,6 +93,8 @@ typedef struct XsimFaults {
         bool xend_error500;             /* every request gets a 500 with a Python-style message */
         bool xend_drop;                 /* connections closed without a reply */
         bool xend_partial;              /* replies cut in the middle of the body, then closed */
+        bool xend_hold_listings;        /* replies to GET /xend/domain?detail=1 wait until off */
+        unsigned xend_held;             /* such replies waiting now (for in-flight checks) */
         bool xenstore_absent;
         bool xenstore_stale;            /* /local/domain/<id> trees stay after destruction */
         bool hypervisor_fail;           /* hypercalls fail with EPERM */

@@ -17,6 +17,7 @@
 #include "xv-log.h"
 
 #define XEND_READ_CHUNK         (64 * 1024)
+#define XEND_HOLD_POLL_USEC     (10 * 1000)     /* a held listing looks at the switch this often */
 #define XEND_INPUT_MAX          (HTTP_HEADER_SIZE_MAX + HTTP_BODY_MAX)
 
 typedef struct XendConn XendConn;
@@ -33,6 +34,8 @@ struct XendConn {
         bool busy;                      /* a reply is delayed or being written; input waits */
         bool close_after;               /* close once the reply is out */
         bool sent_continue;             /* "100 Continue" went out for the current request */
+        bool is_listing;                /* the current request is GET /xend/domain?detail=1 */
+        bool held;                      /* its reply waits for "xend hold-listings off" */
         XendConn *prev, *next;
 };
 
@@ -42,6 +45,8 @@ static XendConn *conn_free(XendConn *c) {
         if (!c)
                 return NULL;
         x = c->xend;
+        if (x && c->held)
+                x->host->faults.xend_held--;
         if (x) {
                 if (c->prev)
                         c->prev->next = c->next;
@@ -84,6 +89,25 @@ static int on_delay(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* "xend hold-listings": the held reply goes out once the switch is off (looked at every
+ * XEND_HOLD_POLL_USEC: the control socket has no hook into the connections). */
+static int on_hold(sd_event_source *s, uint64_t usec, void *userdata) {
+        XendConn *c = userdata;
+        int r;
+
+        if (c->xend->host->faults.xend_hold_listings) {
+                r = sd_event_source_set_time_relative(s, XEND_HOLD_POLL_USEC);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                if (r < 0)
+                        conn_free(c);
+                return 0;
+        }
+        c->held = false;
+        c->xend->host->faults.xend_held--;
+        return on_delay(s, usec, userdata);
+}
+
 /* Queues @data (owned) as the whole answer; honours the reply delay fault. */
 static int conn_queue(XendConn *c, char *data, size_t size) {
         XsimXend *x = c->xend;
@@ -96,6 +120,21 @@ static int conn_queue(XendConn *c, char *data, size_t size) {
         c->out_done = 0;
         c->busy = true;
 
+        if (c->is_listing && x->host->faults.xend_hold_listings) {
+                r = sd_event_source_set_io_events(c->io, 0);
+                if (r < 0)
+                        return r;
+                r = sd_event_source_set_enabled(c->timeout, SD_EVENT_OFF);
+                if (r < 0)
+                        return r;
+                r = sd_event_add_time_relative(x->host->event, &c->delay, CLOCK_MONOTONIC,
+                                               XEND_HOLD_POLL_USEC, 0, on_hold, c);
+                if (r < 0)
+                        return r;
+                c->held = true;
+                x->host->faults.xend_held++;
+                return 0;
+        }
         if (delay_ms == 0)
                 return conn_start_write(c);
 
@@ -164,6 +203,8 @@ static int conn_handle(XendConn *c, HttpRequest *req) {
 
         if (!req->keep_alive)
                 c->close_after = true;
+        c->is_listing = streq(req->method, "GET") && streq(req->path, "/xend/domain") &&
+                streq_ptr(http_fields_get(req->query, "detail"), "1");
 
         if (x->host->faults.xend_error500) {
                 rep.status = 500;
