@@ -99,9 +99,15 @@ static int minimal_def(LibxlBackend *h, const LxDom *d, DomainDef **ret) {
         return 0;
 }
 
-static int dom_get_def(LibxlBackend *h, LxDom *d, bool inactive, DomainDef **ret, XvError *error) {
+/* The definition of @d as dumpxml shows it. *ret_cacheable (may be NULL) tells whether it came
+ * from libxl or the hypervisor (what dumpxml's cache may keep), not from the XlStore. */
+static int dom_get_def_as(LibxlBackend *h, LxDom *d, bool inactive, DomainDef **ret, bool *ret_cacheable,
+                          XvError *error) {
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         int r;
+
+        if (ret_cacheable)
+                *ret_cacheable = false;
 
         if (d->id < 0 || (inactive && d->persistent && d->id != 0)) {
                 r = lx_dom_stored_def(h, d, error);
@@ -118,6 +124,8 @@ static int dom_get_def(LibxlBackend *h, LxDom *d, bool inactive, DomainDef **ret
                 r = lxops_get_def(h->ctx, (uint32_t) d->id, d->name, ret, &e);
                 if (r >= 0) {
                         (*ret)->id = inactive ? -1 : d->id;
+                        if (ret_cacheable)
+                                *ret_cacheable = true;
                         return 0;
                 }
                 if (r == -ENOMEM)
@@ -133,9 +141,17 @@ static int dom_get_def(LibxlBackend *h, LxDom *d, bool inactive, DomainDef **ret
                 return 0;
         }
         r = minimal_def(h, d, ret);
-        if (r >= 0 && inactive)
+        if (r < 0)
+                return r;
+        if (inactive)
                 (*ret)->id = -1;
-        return r;
+        if (ret_cacheable)
+                *ret_cacheable = true;
+        return 0;
+}
+
+static int dom_get_def(LibxlBackend *h, LxDom *d, bool inactive, DomainDef **ret, XvError *error) {
+        return dom_get_def_as(h, d, inactive, ret, NULL, error);
 }
 
 int lx_domain_get_def(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, DomainDef **ret, XvError *error) {
@@ -149,6 +165,57 @@ int lx_domain_get_def(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, 
         if (r < 0)
                 return r;
         return dom_get_def(h, &d, flags & HV_XML_INACTIVE, ret, error);
+}
+
+/* The variant of a text is its HV_XML_* flags. */
+_Static_assert((HV_XML_SECURE | HV_XML_INACTIVE) < XML_CACHE_VARIANTS, "a variant per flags combination");
+
+/* dumpxml's text. For a running domain, libxl's stored configuration costs a dozen hypercalls and
+ * as many xenstore reads: the formatted text is kept per incarnation (h->xml_cache), dropped by
+ * every change made through the backend (lx_changed()) and by xenstore writes below the domain's
+ * nodes (the events file), and reused for at most LX_XML_RUNNING_MAX_AGE_USEC. The generation and
+ * the stamp are taken before anything is read, so that a change whose drop comes in meanwhile
+ * is not cached (see xv-xml-cache.h). */
+int lx_domain_get_xml(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, char **ret, XvError *error) {
+        LibxlBackend *h = lx_of(hv);
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_(lx_dom_done) LxDom d = {};
+        _cleanup_free_ char *xml = NULL;
+        DomainXmlFlags xml_flags = 0;
+        bool cacheable = false;
+        uint64_t gen, stamp;
+        int r;
+
+        if (flags & ~(HV_XML_SECURE | HV_XML_INACTIVE))
+                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
+        if (flags & HV_XML_SECURE)
+                xml_flags |= DOMAIN_XML_SECURE;
+        if (flags & HV_XML_INACTIVE)
+                xml_flags |= DOMAIN_XML_INACTIVE;
+        gen = xml_cache_gen(h->xml_cache);
+        stamp = xml_cache_now_usec();
+        r = lx_resolve_light(h, dom, &d, error);
+        if (r < 0)
+                return r;
+        if (d.id >= 0) {
+                r = xml_cache_get_xml(h->xml_cache, &d.uuid, d.id, flags, stamp, &xml);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        *ret = TAKE_PTR(xml);
+                        return 0;
+                }
+        }
+        r = dom_get_def_as(h, &d, flags & HV_XML_INACTIVE, &def, &cacheable, error);
+        if (r < 0)
+                return r;
+        r = domain_def_format_xml(def, xml_flags, &xml, error);
+        if (r < 0)
+                return r;
+        if (cacheable && d.id >= 0)
+                xml_cache_put_xml(h->xml_cache, gen, &d.uuid, d.name, d.id, stamp, flags, xml);
+        *ret = TAKE_PTR(xml);
+        return 0;
 }
 
 int lx_domain_get_os_type(XvHypervisor *hv, const HvDomainRef *dom, char **ret, XvError *error) {
@@ -254,6 +321,7 @@ int lx_domain_define(XvHypervisor *hv, const DomainDef *def, HvDomainRef *ret_re
         added = xl_store_save(h->store, c, error);
         if (added < 0)
                 return added;
+        lx_changed(h, c->name, &c->uuid);
         lx_queue_event(h, c->name, &c->uuid, -1, XVP_DOMAIN_EVENT_DEFINED,
                        added ? XVP_DOMAIN_EVENT_DEFINED_ADDED : XVP_DOMAIN_EVENT_DEFINED_UPDATED);
         if (ret_ref) {
@@ -309,6 +377,7 @@ int lx_domain_undefine(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags,
                 if (r == 0)
                         return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "Domain '%s' is not defined", d.name);
                 r = xl_store_remove(h->store, stored, error);
+                lx_changed(h, d.name, &d.uuid);
                 if (r < 0)
                         return r;
         }
@@ -330,6 +399,7 @@ int lx_start_def(LibxlBackend *h, const DomainDef *def, bool paused, int *ret_id
         lx_track(h, &def->uuid, LX_STARTING);
         r = lxops_create(h->ctx, def, paused, &domid, error);
         lx_cache_invalidate(h);
+        lx_changed(h, def->name, &def->uuid);
         if (r < 0) {
                 lx_track(h, &def->uuid, LX_NONE);
                 lx_wake(h);
@@ -418,6 +488,7 @@ static int restore_file(LibxlBackend *h, const char *path, bool paused, const Xv
         lx_track(h, &def->uuid, LX_RESTORING);
         r = lxops_restore_file(h->ctx, path, paused, &domid, &restored, error);
         lx_cache_invalidate(h);
+        lx_changed(h, def->name, &def->uuid);
         if (r < 0) {
                 lx_track(h, &def->uuid, LX_NONE);
                 lx_wake(h);
@@ -535,6 +606,7 @@ static int simple_op(LibxlBackend *h, const HvDomainRef *dom, SimpleOp op, XvErr
                 lx_cache_invalidate(h);
                 break;
         }
+        lx_changed(h, d.name, &d.uuid);
         lx_wake(h);
         return r;
 }
@@ -588,6 +660,7 @@ static int save_to(LibxlBackend *h, LxDom *d, const char *path, XvError *error) 
         lx_disown(h, (uint32_t) d->id);
         r = lxops_save_file(h->ctx, (uint32_t) d->id, def, path, error);
         lx_cache_invalidate(h);
+        lx_changed(h, d->name, &d->uuid);
         if (r < 0) {
                 /* Still running: watch it again. */
                 lx_track(h, &d->uuid, before);
@@ -706,6 +779,7 @@ int lx_domain_core_dump(XvHypervisor *hv, const HvDomainRef *dom, const char *pa
                 lx_track(h, &d.uuid, LX_CRASHED);
         }
         r = lxops_core_dump(h->ctx, (uint32_t) d.id, d.name, path, flags & HV_DUMP_LIVE, flags & HV_DUMP_CRASH, error);
+        lx_changed(h, d.name, &d.uuid);
         lx_wake(h);
         return r;
 }
@@ -749,6 +823,7 @@ static int store_rewrite(LibxlBackend *h, LxDom *d, int (*edit)(DomainDef *def, 
         r = xl_store_save(h->store, d->def, error);
         if (r < 0)
                 return r;
+        lx_changed(h, d->name, &d->uuid);
         lx_queue_event(h, d->name, &d->uuid, d->id, XVP_DOMAIN_EVENT_DEFINED, XVP_DOMAIN_EVENT_DEFINED_UPDATED);
         return 0;
 }
@@ -798,6 +873,8 @@ int lx_domain_set_memory(XvHypervisor *hv, const HvDomainRef *dom, uint64_t kib,
                         return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Cannot set memory higher than the maximum memory");
                 r = max ? lxops_set_max_memory(h->ctx, (uint32_t) d.id, d.name, kib, error)
                         : lxops_set_memory(h->ctx, (uint32_t) d.id, d.name, kib, error);
+                /* Also on failure: libxl may have changed part of it. */
+                lx_changed(h, d.name, &d.uuid);
                 if (r < 0)
                         return r;
         }
@@ -859,6 +936,7 @@ int lx_domain_set_vcpus(XvHypervisor *hv, const HvDomainRef *dom, unsigned n, un
                 if (r < 0)
                         return r;
                 r = lxops_set_vcpus(h->ctx, (uint32_t) d.id, d.name, n, maxv, error);
+                lx_changed(h, d.name, &d.uuid);
                 if (r < 0)
                         return r;
         }
@@ -941,7 +1019,9 @@ int lx_domain_pin_vcpu(XvHypervisor *hv, const HvDomainRef *dom, unsigned vcpu, 
         r = lx_need_libxl(h, error);
         if (r < 0)
                 return r;
-        return lxops_pin_vcpu(h->ctx, (uint32_t) d.id, d.name, vcpu, map, maplen, error);
+        r = lxops_pin_vcpu(h->ctx, (uint32_t) d.id, d.name, vcpu, map, maplen, error);
+        lx_changed(h, d.name, &d.uuid);
+        return r;
 }
 
 int lx_domain_get_vcpu_pin_info(XvHypervisor *hv, const HvDomainRef *dom, int ncpumaps, int maplen, unsigned flags,
@@ -1181,6 +1261,7 @@ static int device_op(LibxlBackend *h, const HvDomainRef *dom, const char *xml, u
                 else
                         r = op == DEVICE_ATTACH ? lxops_nic_add(h->ctx, domid, d.name, &dev->nets[0], hvm, error)
                                                 : lxops_nic_remove(h->ctx, domid, d.name, &dev->nets[0], hvm, error);
+                lx_changed(h, d.name, &d.uuid);
                 if (r < 0)
                         return r;
         }
@@ -1327,8 +1408,10 @@ int lx_domain_set_sched_params(XvHypervisor *hv, const HvDomainRef *dom, const H
                 return xv_error_setf(error, XVP_ERR_OPERATION_INVALID,
                                      "Scheduler parameters of inactive domain '%s' cannot be stored in an xl configuration",
                                      d.name);
-        return lxops_sched_credit_set(h->ctx, (uint32_t) d.id, d.name, (mask & 1) ? params->weight : 0,
-                                      (mask & 2) ? (int) params->cap : -1, error);
+        r = lxops_sched_credit_set(h->ctx, (uint32_t) d.id, d.name, (mask & 1) ? params->weight : 0,
+                                   (mask & 2) ? (int) params->cap : -1, error);
+        lx_changed(h, d.name, &d.uuid);
+        return r;
 }
 
 /* ---- migration ---------------------------------------------------------------------------------- */

@@ -12,6 +12,13 @@
  * reason Xen gives (the shutdown code) or, for what xenvirtd did itself, the action it recorded.
  * Operations queue only DEFINED/UNDEFINED (the store leaves no trace the diff could see).
  *
+ * Two more watches, on the trees /local/domain and /vm (a channel of their own, h->xs_tree, in
+ * the same epoll set), keep dumpxml's cache honest: a write below a domain's nodes (another tool
+ * attaching a disk, setting the memory target, renaming) drops the cached text of that domain and
+ * the shared info snapshot. Such writes cost no look at the hypervisor (a domain starting writes
+ * dozens of them, and @introduceDomain says so anyway); a domain's name or vm node also drops the
+ * name cache.
+ *
  * The libxl event thread: libxl leaves a guest's own poweroff/reboot/crash to the toolstack
  * (`xl` keeps a process per domain for it). For the domains xenvirtd started, the thread watches
  * libxl's domain death events (libxl_evenable_domain_death, libxl_osevent_beforepoll/afterpoll
@@ -86,6 +93,20 @@ int lx_events_init(LibxlBackend *h, XvError *error) {
                 r = xvb_epoll_add(h->epoll_fd, xenstore_event_fd(h->xs));
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Cannot build the event poll set");
+                /* dumpxml's cache: any write below a domain's nodes drops its text. The watches
+                 * are kept across reconnects; a failure (xenstored away) is retried by the
+                 * reconnect, and a reconnect resyncs, which drops everything. */
+                r = xenstore_open_or_retry(/* read_only= */ true, &h->xs_tree, NULL);
+                if (r < 0)
+                        return r == -ENOMEM ? r : xv_error_set_errnof(error, r, "Cannot open a xenstore channel");
+                r = xvb_epoll_add(h->epoll_fd, xenstore_event_fd(h->xs_tree));
+                if (r < 0)
+                        return xv_error_set_errnof(error, r, "Cannot build the event poll set");
+                r = xenstore_add_watch(h->xs_tree, XENSTORE_TREE_DOMAINS, NULL);
+                if (r != -ENOMEM)
+                        r = xenstore_add_watch(h->xs_tree, XENSTORE_TREE_VMS, NULL);
+                if (r == -ENOMEM)
+                        return r;
         }
 
         r = take_snapshot(h, &h->snap, &h->n_snap);
@@ -100,6 +121,7 @@ void lx_events_done(LibxlBackend *h) {
         h->wake_fd = safe_close(h->wake_fd);
         h->timer_fd = safe_close(h->timer_fd);
         h->stop_fd = safe_close(h->stop_fd);
+        h->xs_tree = xenstore_close(h->xs_tree);
         xvb_snaps_free(h->snap, h->n_snap);
         h->snap = NULL;
         h->n_snap = 0;
@@ -262,24 +284,125 @@ static int diff(void *backend, const LxSnap *old, size_t n_old, LxSnap *now, siz
         return 0;
 }
 
-static int collect(void *backend, EventList *e) {
-        LibxlBackend *h = backend;
+static bool in_tree(const char *path, const char *tree) {
+        size_t n = strlen(tree);
+
+        return strncmp(path, tree, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Whether @path (below /local/domain/<id>) is what names the domain: its directory itself (made
+ * or removed), its name or its vm node. */
+static bool identity_node(const char *path) {
+        const char *rest = path + strlen(XENSTORE_TREE_DOMAINS "/");
+
+        rest += strcspn(rest, "/");
+        return streq(rest, "") || streq(rest, "/name") || streq(rest, "/vm");
+}
+
+/* Drops dumpxml's cached texts that the fired @paths (of h->xs_tree) may have changed: a domain's
+ * own nodes (by id), its backend devices (by frontend id), its /vm nodes (by uuid); anything else
+ * in those trees (a watch's initial fire on the tree itself) drops every text. The global watches
+ * every channel has (@introduceDomain, @releaseDomain) are h->xs's business. True when a path
+ * names a domain (its directory, name or vm node) or is one this does not know: then the caller
+ * drops the name cache. */
+static bool drop_paths(LibxlBackend *h, char **paths) {
+        bool rescan = false;
+
+        STRV_FOREACH(p, paths) {
+                XvUuid uuid;
+                int id;
+
+                if ((*p)[0] == '@')
+                        continue;
+                if (xenstore_path_backend_domid(*p, &id) >= 0)
+                        xml_cache_drop_id(h->xml_cache, id);
+                else if (xenstore_path_domid(*p, &id) >= 0) {
+                        xml_cache_drop_id(h->xml_cache, id);
+                        if (identity_node(*p))
+                                rescan = true;
+                } else if (xenstore_path_vm_uuid(*p, &uuid) >= 0)
+                        xml_cache_drop_domain(h->xml_cache, NULL, &uuid);
+                else if (in_tree(*p, XENSTORE_TREE_DOMAINS) || in_tree(*p, XENSTORE_TREE_VMS))
+                        xml_cache_drop_all(h->xml_cache);
+                else
+                        rescan = true;
+        }
+        return rescan;
+}
+
+/* Drains an eventfd or timerfd; whether it had fired. */
+static bool drain_fired(int fd) {
+        uint64_t v;
+        bool fired = false;
+
+        while (read(fd, &v, sizeof(v)) > 0)
+                fired = true;
+        return fired;
+}
+
+/* The events of h->xs_tree: what they drop. Whether anything fired. */
+static int collect_tree(LibxlBackend *h) {
+        _cleanup_strv_free_ char **paths = NULL;
+        bool resync = false;
+        int r;
+
+        if (!h->xs_tree)
+                return 0;
+        r = xenstore_read_events(h->xs_tree, &paths, &resync, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || resync) {
+                /* Events may have been lost. */
+                xml_cache_drop_all(h->xml_cache);
+                lx_cache_invalidate(h);
+                return 1;
+        }
+        if (strv_length(paths) == 0)
+                return 0;
+        /* Whatever changed may show in a domain's numbers. */
+        xvb_info_cache_invalidate(&h->info);
+        if (drop_paths(h, paths))
+                lx_cache_invalidate(h);
+        return 1;
+}
+
+/* @look: look at the hypervisor's list whatever fired (after an operation). Otherwise writes below
+ * the domains' xenstore nodes alone (h->xs_tree: they only drop cached texts and numbers) cost no
+ * look; anything else does, as before those watches. */
+static int collect_as(LibxlBackend *h, EventList *e, bool look) {
         _cleanup_strv_free_ char **paths = NULL;
         LxSnap *now = NULL;
         size_t n_now = 0;
+        bool fired;
         int r;
 
-        xvb_drain(h->wake_fd);
-        xvb_drain(h->timer_fd);
+        /* Drain every source: the diff below looks at the whole state anyway. */
+        fired = drain_fired(h->wake_fd) | drain_fired(h->timer_fd);
+        if (fired)
+                look = true;
+        r = collect_tree(h);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                fired = true;
         if (h->xs) {
                 bool resync = false;
 
                 r = xenstore_read_events(h->xs, &paths, &resync, NULL);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0 || resync || strv_length(paths) > 0)
+                if (r < 0 || resync)
+                        xml_cache_drop_all(h->xml_cache);
+                if (r < 0 || resync || strv_length(paths) > 0) {
+                        look = true;
                         lx_cache_invalidate(h);
+                }
         }
+        /* Nothing fired at all (a spurious wake-up, or no xenstore): look, as always before. */
+        if (!look && !fired)
+                look = true;
+        if (!look)
+                return 0;
 
         r = take_snapshot(h, &now, &n_now);
         if (r == -ENOMEM)
@@ -289,12 +412,20 @@ static int collect(void *backend, EventList *e) {
         return xvb_snap_advance(h, diff, &h->snap, &h->n_snap, &h->snap_valid, now, n_now, e);
 }
 
+static int collect(void *backend, EventList *e) {
+        return collect_as(backend, e, /* look= */ false);
+}
+
+static int collect_and_look(void *backend, EventList *e) {
+        return collect_as(backend, e, /* look= */ true);
+}
+
 /* After an operation: look at the hypervisor now (so that a state the operation passed through
  * is still reported), queue what changed, wake the loop to deliver. */
-static XvbEventSource source_of(LibxlBackend *h) {
+static XvbEventSource source_of(LibxlBackend *h, bool look) {
         return (XvbEventSource) {
                 .backend = h,
-                .collect = collect,
+                .collect = look ? collect_and_look : collect,
                 .event_lock = &h->event_lock,
                 .queue_lock = &h->track_lock,
                 .queue = &h->queue,
@@ -307,13 +438,15 @@ static XvbEventSource source_of(LibxlBackend *h) {
 }
 
 void lx_wake(LibxlBackend *h) {
-        XvbEventSource s = source_of(h);
+        XvbEventSource s = source_of(h, /* look= */ true);
 
+        /* Something changed (an operation, a death libxl reported): the numbers too. */
+        xvb_info_cache_invalidate(&h->info);
         xvb_wake(&s);
 }
 
 int lx_process_events(XvHypervisor *hv) {
-        XvbEventSource s = source_of(lx_of(hv));
+        XvbEventSource s = source_of(lx_of(hv), /* look= */ false);
 
         return xvb_process_events(hv, &s);
 }

@@ -19,6 +19,16 @@
  *   cache_lock   the running-domain name cache
  *   track_lock   per-domain "what xenvirtd did last", the definitions of the domains xenvirtd
  *                started (for on_poweroff/on_reboot/on_crash) and the queue of undelivered events
+ *   info.lock, the xml cache's own lock: leaves (nothing else is taken while they are held).
+ *
+ * Caches of what running domains look like (both dropped by every change made through the
+ * backend, see lx_changed(), and by the xenstore watch events of the events file):
+ *   info         the hypervisor's list of every domain, shared by getinfo/get_state/is_active
+ *                (xvb_info_cache_get(), at most XVB_INFO_MAX_AGE_USEC old);
+ *   xml_cache    dumpxml's text per running domain and incarnation, as libxl's stored
+ *                configuration (or the hypervisor) gave it, at most LX_XML_RUNNING_MAX_AGE_USEC
+ *                old. Definitions read from the XlStore are not cached: the store already keeps
+ *                them parsed and promises that a file another tool edits is seen on the next call.
  */
 
 #include <pthread.h>
@@ -29,6 +39,7 @@
 #include "xv-hcall.h"
 #include "xv-xenstore.h"
 #include "xv-xl-store.h"
+#include "xv-xml-cache.h"
 
 #define LX_TRACK_MAX            4096    /* domains whose last action we remember */
 #define LX_EVENTS_MAX           4096    /* queued events not yet delivered */
@@ -37,6 +48,15 @@
 #define LX_MAX_VCPUS            128     /* libxl's HVM/PV limit we report (virConnectGetMaxVcpus) */
 #define LX_MAPLEN_MAX           1024    /* bytes of one vcpu affinity map */
 #define LX_LIBXL_FDS_MAX        256     /* fds libxl may ask the event thread to poll */
+/* dumpxml's cache, bounded as the xend backend's (one entry per domain id, 32 MiB, the least
+ * recently used evicted first); a running domain's text is reused for at most two seconds, so that
+ * what another tool changes through libxl without a trace in xenstore (its userdata alone) shows
+ * after that long, as with the xend backend. Inactive definitions are never stored (the store's
+ * own cache serves them), so their age bound only satisfies xml_cache_new_bounded(). */
+#define LX_XML_CACHE_MAX        32768
+#define LX_XML_CACHE_BYTES_MAX  (32U * 1024 * 1024)
+#define LX_XML_RUNNING_MAX_AGE_USEC (2ULL * 1000 * 1000)
+#define LX_XML_INACTIVE_MAX_AGE_USEC (2ULL * 1000 * 1000)
 
 /* What xenvirtd did last to a domain: decides the state reasons and the event details. */
 typedef enum LxAction {
@@ -98,6 +118,13 @@ typedef struct LibxlBackend {
         LxOwned *owned;
         size_t n_owned;
 
+        XvbInfoCache info;              /* getinfo/state/is-active of running domains */
+        XmlCache *xml_cache;            /* dumpxml of running domains (own lock, a leaf) */
+        /* The watches on /local/domain and /vm that drop dumpxml's texts, on a channel of their
+         * own: a guest writing its own nodes must not make h->xs's events pending (which drops
+         * the name cache at every lookup until the loop drained them). */
+        XsChannel *xs_tree;
+
         pthread_mutex_t event_lock;
         LxSnap *snap;
         size_t n_snap;
@@ -133,13 +160,23 @@ int lx_check_writable(LibxlBackend *h, XvError *error);
 int lx_need_libxl(LibxlBackend *h, XvError *error);
 int lx_need_hc(LibxlBackend *h, XvError *error);
 int lx_resolve(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *error);
+/* The same for lookups and reads of numbers and state: a running domain's info may come from the
+ * shared snapshot (h->info, at most XVB_INFO_MAX_AGE_USEC old, dropped by every change), and a
+ * domain a current name cache does not know (valid, no watch event waiting) is not running, with
+ * no hypercall list to make sure (a domain still being built, not named in xenstore yet, counts
+ * as not running yet). */
+int lx_resolve_light(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *error);
 /* The stored definition of @d (loaded into d->def once); XVP_ERR_OPERATION_INVALID when the
  * domain is transient. */
 int lx_dom_stored_def(LibxlBackend *h, LxDom *d, XvError *error);
 int lx_fill_ref(const LxDom *d, HvDomainRef *ret);
 int lx_running_by_uuid(LibxlBackend *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error);
 int lx_name_of(LibxlBackend *h, int domid, const XvUuid *uuid, char **ret, XvError *error);
+/* Drops the name cache and the info snapshot (a domain came or went). */
 void lx_cache_invalidate(LibxlBackend *h);
+/* A domain changed (through the backend, or a watch said so): drops the info snapshot and the
+ * cached dumpxml texts of domain @name and/or @uuid (both NULL: of every domain). */
+void lx_changed(LibxlBackend *h, const char *name, const XvUuid *uuid);
 
 void lx_track(LibxlBackend *h, const XvUuid *uuid, LxAction action);
 LxAction lx_track_get(LibxlBackend *h, const XvUuid *uuid);
@@ -166,6 +203,7 @@ int lx_start_def(LibxlBackend *h, const DomainDef *def, bool paused, int *ret_id
 
 /* The operations of hv_backend_libxl defined outside xv-backend-libxl.c. */
 int lx_domain_get_def(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, DomainDef **ret, XvError *error);
+int lx_domain_get_xml(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, char **ret, XvError *error);
 int lx_domain_get_os_type(XvHypervisor *h, const HvDomainRef *dom, char **ret, XvError *error);
 int lx_domain_define(XvHypervisor *h, const DomainDef *def, HvDomainRef *ret_ref, XvError *error);
 int lx_domain_undefine(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, XvError *error);

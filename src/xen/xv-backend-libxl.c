@@ -6,8 +6,10 @@
  * xv-backend-libxl-events.c.
  *
  * One designated channel per operation and domain state:
- *   running domains (whoever created them): hypercalls for identity and numbers, xenstore for
- *                    names (a cache dropped by every xenstore watch event);
+ *   running domains (whoever created them): hypercalls for identity and numbers (reads of
+ *                    numbers and state from one snapshot all callers share, h->info), xenstore
+ *                    for names (a cache dropped by every domain introduced or released), libxl's
+ *                    stored configuration for dumpxml (texts cached in h->xml_cache);
  *   inactive domains: the XlStore (xenvirtd's own xl-format files, HvConfig.xl_dir);
  *   persistence / autostart: the XlStore, by UUID;
  *   lifecycle: libxl (xv-libxl-ops.h).
@@ -70,18 +72,43 @@ int lx_need_hc(LibxlBackend *h, XvError *error) {
 /* ---- the running-domain name cache ---------------------------------------------------------- */
 
 void lx_cache_invalidate(LibxlBackend *h) {
-        LOCKED(&h->cache_lock);
+        {
+                LOCKED(&h->cache_lock);
 
-        h->cache_valid = false;
+                h->cache_valid = false;
+        }
+        /* A domain started or stopped (or introduced, released): its numbers changed too. */
+        xvb_info_cache_invalidate(&h->info);
 }
 
-/* Whether xenstore has pending watch events that nobody drained yet: then names may have changed. */
-static bool xenstore_events_pending(LibxlBackend *h) {
-        struct pollfd p = { .fd = h->xs ? xenstore_event_fd(h->xs) : -1, .events = POLLIN };
+void lx_changed(LibxlBackend *h, const char *name, const XvUuid *uuid) {
+        xvb_info_cache_invalidate(&h->info);
+        if (name || uuid)
+                xml_cache_drop_domain(h->xml_cache, name, uuid);
+        else
+                xml_cache_drop_all(h->xml_cache);
+}
+
+/* Whether channel @xs has pending watch events that nobody drained yet (true without a channel). */
+static bool channel_events_pending(XsChannel *xs) {
+        struct pollfd p = { .fd = xs ? xenstore_event_fd(xs) : -1, .events = POLLIN };
 
         if (p.fd < 0)
                 return true;
         return poll(&p, 1, 0) != 0;
+}
+
+/* Whether xenstore has pending watch events that nobody drained yet: then names may have changed. */
+static bool xenstore_events_pending(LibxlBackend *h) {
+        return channel_events_pending(h->xs);
+}
+
+/* Whether the name cache is current: valid, and no watch event waits on either channel (every
+ * domain introduced or released fires one on h->xs, every write of a domain's name or vm node
+ * one on h->xs_tree). Then a domain it does not know is not running (but for one that is still
+ * being built, which xenstore does not name yet). Called with cache_lock held. */
+static bool cache_current_locked(LibxlBackend *h) {
+        return h->cache_valid && !xenstore_events_pending(h) && !channel_events_pending(h->xs_tree);
 }
 
 static int cache_refresh_locked(LibxlBackend *h, XvError *error) {
@@ -141,11 +168,42 @@ int lx_name_of(LibxlBackend *h, int domid, const XvUuid *uuid, char **ret, XvErr
         return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "Domain %d has no name in xenstore", domid);
 }
 
+static int info_list(void *userdata, HcallDomainInfo **ret, size_t *ret_n) {
+        LibxlBackend *h = userdata;
+
+        return hcall_list_domains(h->hc, ret, ret_n, NULL);
+}
+
+/* Running domain @id with hypervisor handle @uuid (NULL: any). With @shared, from the snapshot
+ * all callers share (XVB_INFO_MAX_AGE_USEC, xvb_info_cache_get()), else (or when the snapshot
+ * cannot answer) asked of the hypervisor now. -ESRCH when it is not running under @uuid. */
+static int running_info(LibxlBackend *h, int id, const XvUuid *uuid, bool shared, HcallDomainInfo *ret,
+                        XvError *error) {
+        int r;
+
+        /* A watch event not drained yet (a domain came or went) may postdate the snapshot: then
+         * the hypervisor is asked directly, until the event loop has drained it (and invalidated
+         * the snapshot). */
+        if (shared && !xenstore_events_pending(h)) {
+                r = xvb_info_cache_get(&h->info, info_list, h, id, uuid, ret);
+                if (r >= 0 || r == -ENOMEM)
+                        return r;
+                /* Not in the snapshot (just created, or gone), too few calls to pay for a list
+                 * (-ESTALE), or the list failed: asked directly. */
+        }
+        r = hcall_domain_info(h->hc, id, ret, error);
+        if (r >= 0 && uuid && !uuid_equal(&ret->uuid, uuid))
+                return -ESRCH;
+        return r;
+}
+
 /* Running domain by name: (id, uuid) from the cache (refreshed once on a miss), confirmed by the
- * hypervisor. -ENOENT when no running domain has that name. */
-static int running_by_name(LibxlBackend *h, const char *name, HcallDomainInfo *ret, XvError *error) {
+ * hypervisor. With @shared, from the hypervisor's shared snapshot, and a miss of a current cache
+ * (cache_current_locked()) is final: a name it does not know is not running. -ENOENT when no
+ * running domain has that name. */
+static int running_by_name(LibxlBackend *h, const char *name, bool shared, HcallDomainInfo *ret, XvError *error) {
         for (int attempt = 0; attempt < 2; attempt++) {
-                bool stale = false, has_uuid = false;
+                bool stale = false, has_uuid = false, current = false;
                 XvUuid uuid = {};
                 int id = -1, r;
 
@@ -167,13 +225,14 @@ static int running_by_name(LibxlBackend *h, const char *name, HcallDomainInfo *r
                                         has_uuid = h->cache[i].has_uuid;
                                         break;
                                 }
+                        current = shared && !stale && cache_current_locked(h);
                 }
                 if (id < 0 || (stale && !has_uuid)) {
-                        if (attempt == 0 && !stale)
+                        if (attempt == 0 && !stale && !current)
                                 continue;
                         return -ENOENT;
                 }
-                r = hcall_domain_info(h->hc, id, ret, NULL);
+                r = running_info(h, id, NULL, shared, ret, NULL);
                 if (r >= 0 && has_uuid && !uuid_equal(&ret->uuid, &uuid)) {
                         if (attempt == 0 && !stale)
                                 continue;
@@ -185,6 +244,38 @@ static int running_by_name(LibxlBackend *h, const char *name, HcallDomainInfo *r
                         return hcall_domain_info(h->hc, id, ret, error);
         }
         return -ENOENT;
+}
+
+/* Running domain @uuid from a current name cache (cache_current_locked()) and the shared snapshot:
+ * 0 and its info, -ENOENT when it is not running, -EAGAIN when the cache cannot say (the caller
+ * asks the hypervisor for its whole list). */
+static int running_by_uuid_shared(LibxlBackend *h, const XvUuid *uuid, HcallDomainInfo *ret) {
+        int id = -1, r;
+
+        {
+                LOCKED(&h->cache_lock);
+
+                if (!cache_current_locked(h))
+                        return -EAGAIN;
+                for (size_t i = 0; i < h->n_cache; i++)
+                        if (h->cache[i].has_uuid && uuid_equal(&h->cache[i].uuid, uuid)) {
+                                id = h->cache[i].id;
+                                break;
+                        }
+        }
+        if (id < 0)
+                return -ENOENT;
+        r = running_info(h, id, uuid, /* shared= */ true, ret, NULL);
+        if (r == -ENOMEM)
+                return r;
+        return r < 0 ? -EAGAIN : 0;
+}
+
+/* Whether the name cache is current (see cache_current_locked()). */
+static bool cache_current(LibxlBackend *h) {
+        LOCKED(&h->cache_lock);
+
+        return cache_current_locked(h);
 }
 
 int lx_running_by_uuid(LibxlBackend *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error) {
@@ -390,7 +481,7 @@ static int resolve_stored(LibxlBackend *h, const char *name, const XvUuid *uuid,
         return 0;
 }
 
-int lx_resolve(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *error) {
+static int resolve_as(LibxlBackend *h, const HvDomainRef *ref, bool shared, LxDom *ret, XvError *error) {
         HcallDomainInfo info;
         LxDom d = {};
         int r;
@@ -402,10 +493,11 @@ int lx_resolve(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *err
 
         if (!uuid_is_null(&ref->uuid)) {
                 /* The id the client holds is only a hint: check it before scanning the list. */
-                if (ref->id >= 0 && hcall_domain_info(h->hc, ref->id, &info, NULL) >= 0 &&
-                    uuid_equal(&info.uuid, &ref->uuid))
+                if (ref->id >= 0 && running_info(h, ref->id, &ref->uuid, shared, &info, NULL) >= 0)
                         return resolve_running(h, &info, ref->name, ret, error);
-                r = lx_running_by_uuid(h, &ref->uuid, &info, error);
+                r = shared ? running_by_uuid_shared(h, &ref->uuid, &info) : -EAGAIN;
+                if (r == -EAGAIN)
+                        r = lx_running_by_uuid(h, &ref->uuid, &info, error);
                 if (r >= 0)
                         return resolve_running(h, &info, ref->name, ret, error);
                 if (r != -ENOENT)
@@ -420,7 +512,7 @@ int lx_resolve(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *err
         }
 
         if (ref->name) {
-                r = running_by_name(h, ref->name, &info, error);
+                r = running_by_name(h, ref->name, shared, &info, error);
                 if (r >= 0)
                         return resolve_running(h, &info, ref->name, ret, error);
                 if (r != -ENOENT)
@@ -430,8 +522,9 @@ int lx_resolve(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *err
                         return no_domain(ref, error);
                 if (r < 0)
                         return r;
-                /* Started a moment ago under its stored UUID, before xenstore named it? */
-                if (lx_running_by_uuid(h, &d.uuid, &info, NULL) >= 0) {
+                /* Started a moment ago under its stored UUID, before xenstore named it? (With
+                 * @shared, a current name cache says no.) */
+                if (!(shared && cache_current(h)) && lx_running_by_uuid(h, &d.uuid, &info, NULL) >= 0) {
                         _cleanup_free_ char *n = TAKE_PTR(d.name);
 
                         return resolve_running(h, &info, n, ret, error);
@@ -441,7 +534,7 @@ int lx_resolve(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *err
         }
 
         if (ref->id >= 0) {
-                r = hcall_domain_info(h->hc, ref->id, &info, NULL);
+                r = running_info(h, ref->id, NULL, shared, &info, NULL);
                 if (r == -ESRCH || r == -ENOENT)
                         return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "no domain with matching id %d", ref->id);
                 if (r < 0)
@@ -449,6 +542,14 @@ int lx_resolve(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *err
                 return resolve_running(h, &info, NULL, ret, error);
         }
         return xv_error_setf(error, XVP_ERR_INVALID_ARG, "A domain reference needs a UUID, a name or an id");
+}
+
+int lx_resolve(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *error) {
+        return resolve_as(h, ref, /* shared= */ false, ret, error);
+}
+
+int lx_resolve_light(LibxlBackend *h, const HvDomainRef *ref, LxDom *ret, XvError *error) {
+        return resolve_as(h, ref, /* shared= */ true, ret, error);
 }
 
 int lx_dom_stored_def(LibxlBackend *h, LxDom *d, XvError *error) {
@@ -483,6 +584,8 @@ static XvHypervisor *lx_close(XvHypervisor *hv) {
         xenstore_close(h->xs);
         hcall_close(h->hc);
         xs_domains_free(h->cache, h->n_cache);
+        xml_cache_free(h->xml_cache);
+        xvb_info_cache_done(&h->info);
         free(h->tracks);
         for (size_t i = 0; i < h->n_queue; i++)
                 hv_domain_ref_done(&h->queue[i].ref);
@@ -527,6 +630,10 @@ static int lx_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         (void) pthread_mutex_init(&h->cache_lock, NULL);
         (void) pthread_mutex_init(&h->track_lock, NULL);
         (void) pthread_mutex_init(&h->event_lock, NULL);
+        xvb_info_cache_init(&h->info, xvb_now_usec, XVB_INFO_MAX_AGE_USEC);
+        if (xml_cache_new_bounded(LX_XML_CACHE_MAX, LX_XML_CACHE_BYTES_MAX, LX_XML_RUNNING_MAX_AGE_USEC,
+                                  LX_XML_INACTIVE_MAX_AGE_USEC, &h->xml_cache) < 0)
+                return -ENOMEM;
         h->read_only = config->read_only;
         if (copy_or_default(config->xl_dir, XL_STORE_DIR_DEFAULT, &h->xl_dir) < 0 ||
             copy_or_default(config->host_root, "", &h->host_root) < 0 ||
@@ -833,7 +940,7 @@ static int lx_list_defined_names(XvHypervisor *hv, char ***ret, XvError *error) 
  * uuid needs no hypercall when the cache is current (refreshed since the last watch event). A
  * domain that died a moment ago may still be returned: the next call on it reports
  * XVP_ERR_NO_DOMAIN, as for any handle of a dead domain. -ENOENT when the cache cannot say (the
- * caller resolves as before). Matches on @name, else @uuid, else @id. */
+ * caller resolves, light). Matches on @name, else @uuid, else @id. */
 static int lookup_cached(LibxlBackend *h, const char *name, const XvUuid *uuid, int id, HvDomainRef *ret) {
         LOCKED(&h->cache_lock);
         const XsDomain *c = NULL;
@@ -869,7 +976,7 @@ static int lx_lookup_by_id(XvHypervisor *hv, int id, HvDomainRef *ret, XvError *
         r = lookup_cached(h, NULL, NULL, id, ret);
         if (r != -ENOENT)
                 return r;
-        r = lx_resolve(h, &ref, &d, error);
+        r = lx_resolve_light(h, &ref, &d, error);
         if (r < 0)
                 return r;
         return lx_fill_ref(&d, ret);
@@ -886,7 +993,7 @@ static int lx_lookup_by_name(XvHypervisor *hv, const char *name, HvDomainRef *re
         r = lookup_cached(h, name, NULL, -1, ret);
         if (r != -ENOENT)
                 return r;
-        r = lx_resolve(h, &ref, &d, error);
+        r = lx_resolve_light(h, &ref, &d, error);
         if (r < 0)
                 return r;
         return lx_fill_ref(&d, ret);
@@ -902,7 +1009,7 @@ static int lx_lookup_by_uuid(XvHypervisor *hv, const XvUuid *uuid, HvDomainRef *
         r = uuid_is_null(uuid) ? -ENOENT : lookup_cached(h, NULL, uuid, -1, ret);
         if (r != -ENOENT)
                 return r;
-        r = lx_resolve(h, &ref, &d, error);
+        r = lx_resolve_light(h, &ref, &d, error);
         if (r < 0)
                 return r;
         return lx_fill_ref(&d, ret);
@@ -936,7 +1043,7 @@ static int lx_domain_get_info(XvHypervisor *hv, const HvDomainRef *dom, HvDomain
         _cleanup_(lx_dom_done) LxDom d = {};
         int r;
 
-        r = lx_resolve(h, dom, &d, error);
+        r = lx_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;
         if (d.id >= 0) {
@@ -956,7 +1063,7 @@ static int lx_domain_get_state(XvHypervisor *hv, const HvDomainRef *dom, int *re
         _cleanup_(lx_dom_done) LxDom d = {};
         int r;
 
-        r = lx_resolve(h, dom, &d, error);
+        r = lx_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;
         if (d.id >= 0) {
@@ -979,7 +1086,7 @@ static int lx_domain_is_active(XvHypervisor *hv, const HvDomainRef *dom, bool *r
         _cleanup_(lx_dom_done) LxDom d = {};
         int r;
 
-        r = lx_resolve(h, dom, &d, error);
+        r = lx_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;
         *ret = d.id >= 0;
@@ -991,7 +1098,7 @@ static int lx_domain_is_persistent(XvHypervisor *hv, const HvDomainRef *dom, boo
         _cleanup_(lx_dom_done) LxDom d = {};
         int r;
 
-        r = lx_resolve(h, dom, &d, error);
+        r = lx_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;
         *ret = d.persistent;
@@ -1103,6 +1210,7 @@ const HvBackendOps hv_backend_libxl = {
         .domain_get_info = lx_domain_get_info,
         .domain_get_state = lx_domain_get_state,
         .domain_get_def = lx_domain_get_def,
+        .domain_get_xml = lx_domain_get_xml,
         .domain_get_os_type = lx_domain_get_os_type,
         .domain_is_active = lx_domain_is_active,
         .domain_is_persistent = lx_domain_is_persistent,

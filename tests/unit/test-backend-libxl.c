@@ -7,6 +7,10 @@
  * directory (define / lookup / list / autostart / undefine, files on disk), domains created
  * behind the backend's back (adopted: listed transient, inspectable, STARTED/STOPPED events
  * through the event fd), and lifecycle calls the simulation cannot carry failing cleanly.
+ * The caches of running domains, counted by xensim's hypercall counters ("hv stats"): a burst
+ * of getinfo shares one hypervisor list per XVB_INFO_MAX_AGE_USEC instead of one hypercall per
+ * call, a second dumpxml makes no hypercall, changes through the backend show at once and
+ * changes behind its back after the xenstore watch fired (or the snapshot's age).
  */
 #include <poll.h>
 #include <stdio.h>
@@ -17,8 +21,12 @@
 #include "xv-backend.h"
 #include "xv-domain-xml.h"
 #include "xv-hypervisor.h"
+#include "xv-parse-util.h"
+#include "xv-xenstore.h"
 
 #define EVENT_WAIT_MS 10000     /* bound for an event to arrive (normally well under a second) */
+#define WARM_ATTEMPTS 5         /* a warm count measured again when a slow machine let it expire */
+#define XML_MAX_AGE_MS 2000     /* LX_XML_RUNNING_MAX_AGE_USEC */
 
 static const char *const modern_args[] = { "--no-xend", "--xen-version", "4.17", NULL };
 
@@ -109,6 +117,47 @@ static void seen_done(Seen *s) {
         for (size_t i = 0; i < s->n; i++)
                 free(s->ev[i].ref.name);
         s->n = 0;
+}
+
+/* xensim's count of hypercalls of @kind ("total", or a kind "hv stats" prints) since the last
+ * "hv stats reset". */
+static uint64_t hv_count(XsimInstance *x, const char *kind) {
+        _cleanup_free_ char *out = NULL;
+        uint64_t v = 0;
+
+        ASSERT_EQ(xsim_ctl(x, &out, "hv stats"), 0);
+        for (char *l = out, *nl; l && *l; l = nl) {
+                char *sp;
+
+                nl = strchr(l, '\n');
+                if (nl)
+                        *nl++ = '\0';
+                sp = strchr(l, ' ');
+                if (!sp)
+                        continue;
+                *sp = '\0';
+                if (streq(kind, "total") && streq(l, "total"))
+                        ASSERT_OK(safe_atou64_full(sp + 1, 10, &v));
+                else if (streq(sp + 1, kind))
+                        ASSERT_OK(safe_atou64_full(l, 10, &v));
+        }
+        return v;
+}
+
+static void hv_reset(XsimInstance *x) {
+        ASSERT_EQ(xsim_ctl(x, NULL, "hv stats reset"), 0);
+}
+
+/* Delivers whatever the backend has to say (watch events of domains xensim made included), so
+ * that no xenstore event waits: the shared snapshot is not used while one does. */
+static void drain_events(XvHypervisor *h) {
+        for (unsigned i = 0; i < 100; i++) {
+                struct pollfd p = { .fd = hypervisor_event_fd(h), .events = POLLIN };
+
+                if (poll(&p, 1, 50) <= 0)
+                        return;
+                ASSERT_TRUE(hypervisor_process_events(h) >= 0);
+        }
 }
 
 TEST(open_status_and_node) {
@@ -296,6 +345,217 @@ TEST(adopted_domains_and_events) {
 
         hv_domain_ref_done(&ref);
         seen_done(&s);
+        fixture_down(&f);
+}
+
+/* getinfo, state and is-active of running domains from one shared hypervisor list. */
+TEST(info_snapshot_shared) {
+        static const char *const names[] = { "snap1", "snap2", "snap3" };
+        HvDomainRef refs[ELEMENTSOF(names)] = {};
+        XvError e = XV_ERROR_NULL;
+        HvDomainInfo info;
+        uint64_t lists = 0, ones = 0, elapsed_ms = 0;
+        int state, reason;
+        bool active;
+        Fixture f;
+        Seen s = {};
+
+        fixture_up(&f);
+        ASSERT_OK(hypervisor_set_event_callback(f.h, on_event, &s));
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                ASSERT_GT(xsim_create_domain(&f.x, names[i], 128, 2), 0);
+                ASSERT_GE(wait_event(f.h, &s, names[i], XVP_DOMAIN_EVENT_STARTED, XVP_DOMAIN_EVENT_STARTED_BOOTED), 0);
+                ASSERT_OK(hypervisor_lookup_by_name(f.h, names[i], &refs[i], &e));
+        }
+
+        /* 300 reads: at most one list per age window the burst spans, and no hypercall of its
+         * own for any call (measured again should a watch event arrive in between). */
+        for (unsigned attempt = 0; attempt < WARM_ATTEMPTS; attempt++) {
+                uint64_t start;
+
+                drain_events(f.h);
+                hv_reset(&f.x);
+                start = xsim_now_ms();
+                for (unsigned k = 0; k < 100; k++)
+                        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                                ASSERT_OK(hypervisor_domain_get_info(f.h, &refs[i], &info, &e));
+                                ASSERT_EQ(info.state == XVP_DOMAIN_RUNNING || info.state == XVP_DOMAIN_BLOCKED, true);
+                                ASSERT_EQ(info.max_memory_kib, 128 * 1024);
+                                ASSERT_EQ(info.nr_vcpus, 2);
+                        }
+                elapsed_ms = xsim_now_ms() - start;
+                lists = hv_count(&f.x, "sysctl getdomaininfolist");
+                ones = hv_count(&f.x, "sysctl getdomaininfolist one");
+                if (ones == 0)
+                        break;
+        }
+        printf("# 300 getinfo: %" PRIu64 " lists, %" PRIu64 " single-domain hypercalls in %" PRIu64 " ms\n",
+               lists, ones, elapsed_ms);
+        ASSERT_EQ(ones, 0);
+        ASSERT_GE(lists, 1);
+        /* XVB_INFO_MAX_AGE_USEC is 1 ms: one list per started millisecond, at most. */
+        ASSERT_LE(lists, elapsed_ms + 1);
+        ASSERT_LT(lists, 300);
+
+        /* Paused behind the backend's back (no watch fires): shows once the snapshot aged. */
+        ASSERT_EQ(xsim_ctl(&f.x, NULL, "domain pause snap2"), 0);
+        {
+                uint64_t start = xsim_now_ms();
+
+                do
+                        ASSERT_OK(hypervisor_domain_get_state(f.h, &refs[1], &state, &reason, &e));
+                while (state != XVP_DOMAIN_PAUSED && xsim_now_ms() - start < EVENT_WAIT_MS);
+                ASSERT_EQ(state, XVP_DOMAIN_PAUSED);
+        }
+        /* Resumed through the backend: the very next read says so. */
+        if (hypervisor_domain_resume(f.h, &refs[1], &e) >= 0) {
+                ASSERT_OK(hypervisor_domain_get_state(f.h, &refs[1], &state, &reason, &e));
+                ASSERT_NE(state, XVP_DOMAIN_PAUSED);
+                ASSERT_EQ(reason, XVP_DOMAIN_RUNNING_UNPAUSED);
+        } else {
+                printf("# resume through libxl failed in the simulation: %s\n", strnull(e.message));
+                xv_error_done(&e);
+        }
+
+        /* Destroyed behind the backend's back: inactive (and unknown) once @releaseDomain was seen. */
+        ASSERT_EQ(xsim_ctl(&f.x, NULL, "domain destroy snap3"), 0);
+        ASSERT_GE(wait_event(f.h, &s, "snap3", XVP_DOMAIN_EVENT_STOPPED, XVP_DOMAIN_EVENT_STOPPED_DESTROYED), 0);
+        {
+                XvError e2 = XV_ERROR_NULL;
+
+                ASSERT_TRUE(hypervisor_domain_is_active(f.h, &refs[2], &active, &e2) < 0);
+                ASSERT_EQ(e2.code, XVP_ERR_NO_DOMAIN);
+                xv_error_done(&e2);
+        }
+        ASSERT_OK(hypervisor_domain_is_active(f.h, &refs[0], &active, &e));
+        ASSERT_TRUE(active);
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                hv_domain_ref_done(&refs[i]);
+        seen_done(&s);
+        xv_error_done(&e);
+        fixture_down(&f);
+}
+
+/* Hypercalls one dumpxml of @ref makes. */
+static uint64_t xml_cost(Fixture *f, const HvDomainRef *ref, unsigned flags, char **ret) {
+        XvError e = XV_ERROR_NULL;
+        char *xml = NULL;
+
+        hv_reset(&f->x);
+        if (hypervisor_domain_get_xml(f->h, ref, flags, &xml, &e) < 0)
+                test_fail(__FILE__, __LINE__, "get_xml: %s", strnull(e.message));
+        if (ret)
+                *ret = xml;
+        else
+                free(xml);
+        /* The shared snapshot's list is the resolution's, not dumpxml's own. */
+        return hv_count(&f->x, "total") - hv_count(&f->x, "sysctl getdomaininfolist");
+}
+
+/* The hypercalls of a dumpxml right after one that filled the cache: measured again (a bounded
+ * number of times) when the two were further apart than the entries' age bound. */
+static uint64_t xml_warm_cost(Fixture *f, const HvDomainRef *ref, unsigned flags) {
+        uint64_t n = UINT64_MAX;
+
+        for (unsigned attempt = 0; attempt < WARM_ATTEMPTS; attempt++) {
+                uint64_t start;
+
+                drain_events(f->h);
+                start = xsim_now_ms();
+                (void) xml_cost(f, ref, flags, NULL);
+                n = xml_cost(f, ref, flags, NULL);
+                if (n == 0 || xsim_now_ms() - start < XML_MAX_AGE_MS)
+                        return n;
+        }
+        return n;
+}
+
+TEST(dumpxml_cache) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_(xenstore_closep) XsChannel *xs = NULL;
+        _cleanup_free_ char *xml = NULL, *path = NULL;
+        XvError e = XV_ERROR_NULL;
+        HvDomainRef ref = {}, ref2 = {};
+        uint64_t cold;
+        Fixture f;
+        Seen s = {};
+        int id;
+
+        fixture_up(&f);
+        ASSERT_OK(hypervisor_set_event_callback(f.h, on_event, &s));
+        id = xsim_create_domain(&f.x, "xml1", 128, 2);
+        ASSERT_GT(id, 0);
+        ASSERT_GE(wait_event(f.h, &s, "xml1", XVP_DOMAIN_EVENT_STARTED, XVP_DOMAIN_EVENT_STARTED_BOOTED), 0);
+        ASSERT_OK(hypervisor_lookup_by_name(f.h, "xml1", &ref, &e));
+        drain_events(f.h);
+
+        /* Cold: libxl's record (absent for a domain xensim made) and the hypervisor's numbers. */
+        cold = xml_cost(&f, &ref, 0, &xml);
+        printf("# dumpxml cold: %" PRIu64 " hypercalls\n", cold);
+        ASSERT_GT(cold, 0);
+        ASSERT_NOT_NULL(strstr(xml, "<name>xml1</name>"));
+        xml = mfree(xml);
+        /* Warm: none, whatever the flags (each its own text). */
+        ASSERT_EQ(xml_warm_cost(&f, &ref, 0), 0);
+        ASSERT_EQ(xml_warm_cost(&f, &ref, HV_XML_SECURE), 0);
+        ASSERT_EQ(xml_warm_cost(&f, &ref, HV_XML_INACTIVE), 0);
+        ASSERT_OK(hypervisor_domain_get_xml(f.h, &ref, HV_XML_INACTIVE, &xml, &e));
+        ASSERT_NULL(strstr(xml, " id="));
+        xml = mfree(xml);
+        ASSERT_OK(hypervisor_domain_get_xml(f.h, &ref, 0, &xml, &e));
+        ASSERT_NOT_NULL(strstr(xml, " id="));
+        xml = mfree(xml);
+
+        /* A change through the backend shows in the very next dumpxml: a definition for the
+         * running domain (its uuid) makes it persistent, and its XML the stored definition. */
+        ASSERT_EQ(xml_warm_cost(&f, &ref, 0), 0);
+        def = make_def("xml1", "00000000-0000-0000-0000-000000000000");
+        def->uuid = ref.uuid;
+        ASSERT_OK(hypervisor_domain_define(f.h, def, NULL, &e));
+        ASSERT_OK(hypervisor_domain_get_xml(f.h, &ref, 0, &xml, &e));
+        ASSERT_NOT_NULL(strstr(xml, "<kernel>/boot/vmlinuz</kernel>"));
+        xml = mfree(xml);
+        ASSERT_OK(hypervisor_domain_undefine(f.h, &ref, 0, &e));
+        ASSERT_OK(hypervisor_domain_get_xml(f.h, &ref, 0, &xml, &e));
+        ASSERT_NULL(strstr(xml, "<kernel>"));
+        xml = mfree(xml);
+
+        /* Renamed behind the backend's back (a xenstore write, as another tool would): the watch
+         * on /local/domain drops the text, so the new name shows as soon as the event was
+         * processed. Checked when that came before the entry's age bound (else only eventually). */
+        ASSERT_OK(xenstore_open(false, &xs, &e));
+        ASSERT_TRUE(asprintf(&path, "/local/domain/%d/name", id) >= 0);
+        {
+                uint64_t filled = xsim_now_ms(), start;
+                struct pollfd p = { .fd = hypervisor_event_fd(f.h), .events = POLLIN };
+                bool renamed = false;
+
+                ASSERT_EQ(xml_warm_cost(&f, &ref, 0), 0);
+                ASSERT_OK(xenstore_write(xs, path, "xml1-renamed", &e));
+                ASSERT_EQ(poll(&p, 1, EVENT_WAIT_MS), 1);
+                ASSERT_TRUE(hypervisor_process_events(f.h) >= 0);
+                ASSERT_OK(hypervisor_domain_get_xml(f.h, &ref, 0, &xml, &e));
+                renamed = strstr(xml, "<name>xml1-renamed</name>");
+                xml = mfree(xml);
+                if (xsim_now_ms() - filled < XML_MAX_AGE_MS)
+                        ASSERT_TRUE(renamed);
+                start = xsim_now_ms();
+                while (!renamed && xsim_now_ms() - start < EVENT_WAIT_MS) {
+                        drain_events(f.h);
+                        ASSERT_OK(hypervisor_domain_get_xml(f.h, &ref, 0, &xml, &e));
+                        renamed = strstr(xml, "<name>xml1-renamed</name>");
+                        xml = mfree(xml);
+                }
+                ASSERT_TRUE(renamed);
+        }
+        ASSERT_OK(hypervisor_lookup_by_name(f.h, "xml1-renamed", &ref2, &e));
+        ASSERT_EQ(ref2.id, id);
+
+        hv_domain_ref_done(&ref);
+        hv_domain_ref_done(&ref2);
+        seen_done(&s);
+        xv_error_done(&e);
         fixture_down(&f);
 }
 
