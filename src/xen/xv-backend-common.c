@@ -231,11 +231,13 @@ void xvb_signal(int wake_fd) {
                 (void) !write(wake_fd, &one, sizeof(one));
 }
 
-void xvb_drain(int fd) {
+bool xvb_drain(int fd) {
         uint64_t v;
+        bool fired = false;
 
         while (read(fd, &v, sizeof(v)) > 0)
-                ;
+                fired = true;
+        return fired;
 }
 
 uint64_t xvb_now_usec(void) {
@@ -337,6 +339,25 @@ int xvb_info_cache_get(XvbInfoCache *c, XvbListFn list, void *userdata, int domi
                 return -ENOENT;
         *ret = *x;
         return 0;
+}
+
+static int list_of_hc(void *userdata, HcallDomainInfo **ret, size_t *ret_n) {
+        return hcall_list_domains(userdata, ret, ret_n, NULL);
+}
+
+int xvb_running_info(XvbInfoCache *c, Hcall *hc, bool snapshot, int id, const XvUuid *uuid,
+                     HcallDomainInfo *ret, XvError *error) {
+        int r;
+
+        if (snapshot) {
+                r = xvb_info_cache_get(c, list_of_hc, hc, id, uuid, ret);
+                if (r >= 0 || r == -ENOMEM)
+                        return r;
+        }
+        r = hcall_domain_info(hc, id, ret, error);
+        if (r >= 0 && uuid && !uuid_equal(&ret->uuid, uuid))
+                return -ESRCH;
+        return r;
 }
 
 int xvb_vcpus_live(Hcall *hc, int domid, unsigned max_vcpu_id, int max_info, int maplen,

@@ -71,8 +71,8 @@ int xvb_deliver(XvHypervisor *hv, HvEventCallback cb, void *userdata, const XvbE
 int xvb_events_fds_open(int *epoll_fd, int *wake_fd, int *timer_fd, uint64_t poll_usec, XvError *error);
 int xvb_epoll_add(int epoll_fd, int fd);
 void xvb_signal(int wake_fd);
-/* Reads whatever an eventfd or a timerfd has to say. */
-void xvb_drain(int fd);
+/* Drains an eventfd or timerfd (reads whatever it has to say); whether it had fired. */
+bool xvb_drain(int fd);
 
 /* ---- one shared hypervisor snapshot for info, state and is-active of running domains ---- */
 
@@ -137,6 +137,14 @@ int xvb_info_cache_get(XvbInfoCache *c, XvbListFn list, void *userdata, int domi
                        HcallDomainInfo *ret);
 /* CLOCK_MONOTONIC in µs. */
 uint64_t xvb_now_usec(void);
+
+/* Running domain @id with hypervisor handle @uuid (NULL: any): with @snapshot, from @c (the
+ * snapshot all callers share), else, or when the snapshot cannot answer (not in it: just created
+ * or gone; too few calls to pay for a list; the list failed), asked of hypervisor @hc now. The
+ * caller passes @snapshot false while a watch event it has not drained yet (a domain came or went)
+ * may postdate the snapshot. -ESRCH when @id runs under another uuid. */
+int xvb_running_info(XvbInfoCache *c, Hcall *hc, bool snapshot, int id, const XvUuid *uuid,
+                     HcallDomainInfo *ret, XvError *error);
 
 /* ---- domain operations served from hypercalls and host files ---- */
 

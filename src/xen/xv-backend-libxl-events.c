@@ -284,12 +284,6 @@ static int diff(void *backend, const LxSnap *old, size_t n_old, LxSnap *now, siz
         return 0;
 }
 
-static bool in_tree(const char *path, const char *tree) {
-        size_t n = strlen(tree);
-
-        return strncmp(path, tree, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 /* Whether @path (below /local/domain/<id>) is what names the domain: its directory itself (made
  * or removed), its name or its vm node. */
 static bool identity_node(const char *path) {
@@ -322,22 +316,12 @@ static bool drop_paths(LibxlBackend *h, char **paths) {
                                 rescan = true;
                 } else if (xenstore_path_vm_uuid(*p, &uuid) >= 0)
                         xml_cache_drop_domain(h->xml_cache, NULL, &uuid);
-                else if (in_tree(*p, XENSTORE_TREE_DOMAINS) || in_tree(*p, XENSTORE_TREE_VMS))
+                else if (xenstore_path_in_tree(*p, XENSTORE_TREE_DOMAINS) || xenstore_path_in_tree(*p, XENSTORE_TREE_VMS))
                         xml_cache_drop_all(h->xml_cache);
                 else
                         rescan = true;
         }
         return rescan;
-}
-
-/* Drains an eventfd or timerfd; whether it had fired. */
-static bool drain_fired(int fd) {
-        uint64_t v;
-        bool fired = false;
-
-        while (read(fd, &v, sizeof(v)) > 0)
-                fired = true;
-        return fired;
 }
 
 /* The events of h->xs_tree: what they drop. Whether anything fired. */
@@ -377,7 +361,7 @@ static int collect_as(LibxlBackend *h, EventList *e, bool look) {
         int r;
 
         /* Drain every source: the diff below looks at the whole state anyway. */
-        fired = drain_fired(h->wake_fd) | drain_fired(h->timer_fd);
+        fired = xvb_drain(h->wake_fd) | xvb_drain(h->timer_fd);
         if (fired)
                 look = true;
         r = collect_tree(h);

@@ -168,33 +168,11 @@ int lx_name_of(LibxlBackend *h, int domid, const XvUuid *uuid, char **ret, XvErr
         return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "Domain %d has no name in xenstore", domid);
 }
 
-static int info_list(void *userdata, HcallDomainInfo **ret, size_t *ret_n) {
-        LibxlBackend *h = userdata;
-
-        return hcall_list_domains(h->hc, ret, ret_n, NULL);
-}
-
-/* Running domain @id with hypervisor handle @uuid (NULL: any). With @shared, from the snapshot
- * all callers share (XVB_INFO_MAX_AGE_USEC, xvb_info_cache_get()), else (or when the snapshot
- * cannot answer) asked of the hypervisor now. -ESRCH when it is not running under @uuid. */
+/* Running domain @id (@uuid: NULL, any) from the shared snapshot when @shared and no watch event
+ * waits (one may postdate the snapshot), else from the hypervisor (xvb_running_info()). */
 static int running_info(LibxlBackend *h, int id, const XvUuid *uuid, bool shared, HcallDomainInfo *ret,
                         XvError *error) {
-        int r;
-
-        /* A watch event not drained yet (a domain came or went) may postdate the snapshot: then
-         * the hypervisor is asked directly, until the event loop has drained it (and invalidated
-         * the snapshot). */
-        if (shared && !xenstore_events_pending(h)) {
-                r = xvb_info_cache_get(&h->info, info_list, h, id, uuid, ret);
-                if (r >= 0 || r == -ENOMEM)
-                        return r;
-                /* Not in the snapshot (just created, or gone), too few calls to pay for a list
-                 * (-ESTALE), or the list failed: asked directly. */
-        }
-        r = hcall_domain_info(h->hc, id, ret, error);
-        if (r >= 0 && uuid && !uuid_equal(&ret->uuid, uuid))
-                return -ESRCH;
-        return r;
+        return xvb_running_info(&h->info, h->hc, shared && !xenstore_events_pending(h), id, uuid, ret, error);
 }
 
 /* Running domain by name: (id, uuid) from the cache (refreshed once on a miss), confirmed by the

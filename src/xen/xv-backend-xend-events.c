@@ -259,12 +259,6 @@ static int diff(void *backend, const Snap *old, size_t n_old, Snap *now, size_t 
         return 0;
 }
 
-static bool in_tree(const char *path, const char *tree) {
-        size_t n = strlen(tree);
-
-        return strncmp(path, tree, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 /* Drops dumpxml's cached definitions that the fired @paths may have changed: a domain's own nodes
  * (by id), its backend devices (by frontend id), its /vm nodes (by uuid); anything else in those
  * trees (a watch's initial fire on the tree itself) drops everything. True when a path is a domain
@@ -281,22 +275,12 @@ static bool xml_drop_paths(XendBackend *h, char **paths) {
                         xml_cache_drop_id(h->xml_cache, id);
                 else if (xenstore_path_vm_uuid(*p, &uuid) >= 0)
                         xml_cache_drop_domain(h->xml_cache, NULL, &uuid);
-                else if (in_tree(*p, XENSTORE_TREE_DOMAINS) || in_tree(*p, XENSTORE_TREE_VMS))
+                else if (xenstore_path_in_tree(*p, XENSTORE_TREE_DOMAINS) || xenstore_path_in_tree(*p, XENSTORE_TREE_VMS))
                         xml_cache_drop_all(h->xml_cache);
                 else
                         rescan = true;
         }
         return rescan;
-}
-
-/* Drains an eventfd or timerfd; whether it had fired. */
-static bool drain_fired(int fd) {
-        uint64_t v;
-        bool fired = false;
-
-        while (read(fd, &v, sizeof(v)) > 0)
-                fired = true;
-        return fired;
 }
 
 /* @look: look at the hypervisor's list whatever fired (after an operation). Otherwise writes below
@@ -310,7 +294,7 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
         int r;
 
         /* Drain every source: the diff below looks at the whole state anyway. */
-        if (drain_fired(h->wake_fd) | drain_fired(h->timer_fd))
+        if (xvb_drain(h->wake_fd) | xvb_drain(h->timer_fd))
                 look = true;
         if (h->xs) {
                 bool resync = false;

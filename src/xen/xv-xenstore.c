@@ -1274,6 +1274,12 @@ int xenstore_path_backend_domid(const char *path, int *ret) {
         return xenstore_parse_domid(buf, ret);
 }
 
+bool xenstore_path_in_tree(const char *path, const char *tree) {
+        size_t n = strlen(tree);
+
+        return strncmp(path, tree, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 int xenstore_path_vm_uuid(const char *path, XvUuid *ret) {
         char buf[sizeof("/vm/") + UUID_STRING_LEN + 16];
         size_t n;

@@ -149,5 +149,7 @@ int xenstore_path_domid(const char *path, int *ret);
 int xenstore_path_backend_domid(const char *path, int *ret);
 /* The domain a fired path below /vm belongs to: "/vm/<uuid>[-<suffix>][/...]" → uuid; -EINVAL otherwise. */
 int xenstore_path_vm_uuid(const char *path, XvUuid *ret);
+/* Whether @path is @tree or below it ("/vm" holds "/vm" and "/vm/x", not "/vmx"). */
+bool xenstore_path_in_tree(const char *path, const char *tree);
 /* A tty value: an absolute path under /dev of bounded length without ".." or control chars. */
 int xenstore_parse_tty(const char *s);
