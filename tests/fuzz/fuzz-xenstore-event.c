@@ -48,6 +48,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
         }
 
+        /* A path of a domain's own nodes is in the domains' tree, and the backend and /vm
+         * parsers accept only what is in theirs. */
+        if (xenstore_path_domid(text, &id) >= 0 && !xenstore_path_in_tree(text, XENSTORE_TREE_DOMAINS))
+                abort();
+        if (xenstore_path_backend_domid(text, &id) >= 0 && !xenstore_path_in_tree(text, XENSTORE_TREE_DOMAINS))
+                abort();
+        if (xenstore_path_vm_uuid(text, &u) >= 0 && !xenstore_path_in_tree(text, XENSTORE_TREE_VMS))
+                abort();
+
         if (xenstore_parse_vm_path(text, &u) >= 0) {
                 char path[4 + UUID_STRING_BUF], buf[UUID_STRING_BUF];
                 XvUuid u2;
