@@ -204,6 +204,9 @@ static int diff(void *backend, const Snap *old, size_t n_old, Snap *now, size_t 
 
         for (size_t i = 0; i < n_old; i++)
                 if (!xvb_snap_find(now, n_now, old[i].domid, &old[i].uuid)) {
+                        /* Stopped or destroyed, by whoever: what XenD says of this domain as an
+                         * inactive one (if it keeps it) is asked again; the others stay. */
+                        backend_inactive_invalidate_domain(h, old[i].name, &old[i].uuid);
                         r = emit_gone(h, e, &old[i]);
                         if (r < 0)
                                 return r;
@@ -215,6 +218,9 @@ static int diff(void *backend, const Snap *old, size_t n_old, Snap *now, size_t 
 
                 if (!p) {
                         TrackAction a = backend_track_get(h, &n->uuid);
+
+                        /* Started, by whoever: no longer an inactive domain. */
+                        backend_inactive_invalidate_domain(h, n->name, &n->uuid);
 
                         r = emit(e, n->name, &n->uuid, n->domid, XVP_DOMAIN_EVENT_STARTED,
                                  a == TRACK_RESTORED ? XVP_DOMAIN_EVENT_STARTED_RESTORED : XVP_DOMAIN_EVENT_STARTED_BOOTED);
@@ -290,6 +296,7 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
         _cleanup_strv_free_ char **paths = NULL;
         Snap *now = NULL;
         size_t n_now = 0;
+        bool came_or_went = false;
         XmDir *xm;
         int r;
 
@@ -307,12 +314,14 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
                 /* Nothing fired at all (a spurious wake-up): look, as always before. */
                 if (strv_length(paths) == 0)
                         look = true;
+                if (r < 0 || resync) {
+                        /* Events lost: whatever XenD said about inactive domains may be stale. */
+                        backend_inactive_invalidate(h);
+                }
                 if (r < 0 || resync || xml_drop_paths(h, paths)) {
                         look = true;
+                        came_or_went = true;
                         backend_cache_invalidate(h);
-                        /* A domain introduced or released: what XenD said about inactive
-                         * domains may no longer hold (started or stopped elsewhere). */
-                        backend_inactive_invalidate(h);
                 }
         } else
                 look = true;
@@ -339,8 +348,14 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
         if (!look)
                 return 0;
 
-        /* The hypervisor's list against the previous look. */
+        /* The hypervisor's list against the previous look: the domains that came or went drop
+         * their own inactive-cache entries (diff()), not everyone's. */
         r = take_snapshot(h, &now, &n_now);
+        if (r < 0 || !h->snap_valid) {
+                /* No diff to say which domain a @introduceDomain / @releaseDomain was about. */
+                if (came_or_went)
+                        backend_inactive_invalidate(h);
+        }
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
