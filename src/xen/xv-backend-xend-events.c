@@ -296,7 +296,7 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
         _cleanup_strv_free_ char **paths = NULL;
         Snap *now = NULL;
         size_t n_now = 0;
-        bool came_or_went = false;
+        bool came_or_went = false, lost = false;
         XmDir *xm;
         int r;
 
@@ -316,6 +316,7 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
                         look = true;
                 if (r < 0 || resync) {
                         /* Events lost: whatever XenD said about inactive domains may be stale. */
+                        lost = true;
                         backend_inactive_invalidate(h);
                 }
                 if (r < 0 || resync || xml_drop_paths(h, paths)) {
@@ -351,11 +352,10 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
         /* The hypervisor's list against the previous look: the domains that came or went drop
          * their own inactive-cache entries (diff()), not everyone's. */
         r = take_snapshot(h, &now, &n_now);
-        if (r < 0 || !h->snap_valid) {
-                /* No diff to say which domain a @introduceDomain / @releaseDomain was about. */
-                if (came_or_went)
-                        backend_inactive_invalidate(h);
-        }
+        /* No diff to say which domain a @introduceDomain / @releaseDomain was about (unless
+         * everything went already). */
+        if (came_or_went && !lost && (r < 0 || !h->snap_valid))
+                backend_inactive_invalidate(h);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
