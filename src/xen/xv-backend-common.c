@@ -790,3 +790,35 @@ int xvb_emit_gone(const XvbTracker *t, XvbEventList *e, const XvbSnap *p) {
         }
         return xvb_emit(e, t->max_events, p->name, &p->uuid, -1, XVP_DOMAIN_EVENT_STOPPED, detail);
 }
+
+/* Whether @path (below /local/domain/<id>) is what names the domain: its directory itself (made
+ * or removed), its name or its vm node. */
+static bool identity_node(const char *path) {
+        const char *rest = path + strlen(XENSTORE_TREE_DOMAINS "/");
+
+        rest += strcspn(rest, "/");
+        return streq(rest, "") || streq(rest, "/name") || streq(rest, "/vm");
+}
+
+XvbTreePath xvb_xml_cache_drop_path(XmlCache *c, const char *path) {
+        XvUuid uuid;
+        int id;
+
+        if (xenstore_path_backend_domid(path, &id) >= 0) {
+                xml_cache_drop_id(c, id);
+                return XVB_TREE_NODE;
+        }
+        if (xenstore_path_domid(path, &id) >= 0) {
+                xml_cache_drop_id(c, id);
+                return identity_node(path) ? XVB_TREE_IDENTITY : XVB_TREE_NODE;
+        }
+        if (xenstore_path_vm_uuid(path, &uuid) >= 0) {
+                xml_cache_drop_domain(c, NULL, &uuid);
+                return XVB_TREE_NODE;
+        }
+        if (xenstore_path_in_tree(path, XENSTORE_TREE_DOMAINS) || xenstore_path_in_tree(path, XENSTORE_TREE_VMS)) {
+                xml_cache_drop_all(c);
+                return XVB_TREE_NODE;
+        }
+        return XVB_TREE_OTHER;
+}

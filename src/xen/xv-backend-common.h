@@ -265,3 +265,19 @@ typedef struct XvbTracker {
 int xvb_emit_shutdown(const XvbTracker *t, XvbEventList *e, const XvbSnap *s);
 /* A domain of the previous look that is gone: STOPPED with the reason Xen or the track list gives. */
 int xvb_emit_gone(const XvbTracker *t, XvbEventList *e, const XvbSnap *p);
+
+/* ---- dumpxml's cache and the xenstore trees of the domains ---- */
+
+#include "xv-xml-cache.h"
+
+/* What a fired watch path was (xvb_xml_cache_drop_path()). */
+typedef enum XvbTreePath {
+        XVB_TREE_OTHER,         /* not below the domains' trees (@introduceDomain, @releaseDomain...) */
+        XVB_TREE_NODE,          /* a node of a domain, its backend devices or its /vm, or a tree */
+        XVB_TREE_IDENTITY,      /* what names a domain: /local/domain/<id> itself, its name, its vm */
+} XvbTreePath;
+
+/* Drops from @c what a write at fired watch path @path may have changed: a domain's own nodes
+ * (by id), its backend devices (by frontend id), its /vm nodes (by uuid); anything else in those
+ * trees (a watch's initial fire on the tree itself) drops everything. Says what @path was. */
+XvbTreePath xvb_xml_cache_drop_path(XmlCache *c, const char *path);

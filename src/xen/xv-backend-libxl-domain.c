@@ -159,8 +159,9 @@ int lx_domain_get_def(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, 
         _cleanup_(lx_dom_done) LxDom d = {};
         int r;
 
-        if (flags & ~(HV_XML_SECURE | HV_XML_INACTIVE))
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
+        r = hv_xml_flags(flags, NULL, error);
+        if (r < 0)
+                return r;
         r = lx_resolve(h, dom, &d, error);
         if (r < 0)
                 return r;
@@ -181,17 +182,14 @@ int lx_domain_get_xml(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, 
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_(lx_dom_done) LxDom d = {};
         _cleanup_free_ char *xml = NULL;
-        DomainXmlFlags xml_flags = 0;
+        DomainXmlFlags xml_flags;
         bool cacheable = false;
         uint64_t gen, stamp;
         int r;
 
-        if (flags & ~(HV_XML_SECURE | HV_XML_INACTIVE))
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
-        if (flags & HV_XML_SECURE)
-                xml_flags |= DOMAIN_XML_SECURE;
-        if (flags & HV_XML_INACTIVE)
-                xml_flags |= DOMAIN_XML_INACTIVE;
+        r = hv_xml_flags(flags, &xml_flags, error);
+        if (r < 0)
+                return r;
         gen = xml_cache_gen(h->xml_cache);
         stamp = xml_cache_now_usec();
         r = lx_resolve_light(h, dom, &d, error);

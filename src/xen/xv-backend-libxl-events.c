@@ -93,19 +93,16 @@ int lx_events_init(LibxlBackend *h, XvError *error) {
                 r = xvb_epoll_add(h->epoll_fd, xenstore_event_fd(h->xs));
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Cannot build the event poll set");
-                /* dumpxml's cache: any write below a domain's nodes drops its text. The watches
-                 * are kept across reconnects; a failure (xenstored away) is retried by the
-                 * reconnect, and a reconnect resyncs, which drops everything. */
+                /* dumpxml's cache: any write below a domain's nodes drops its text (a reconnect
+                 * resyncs, which drops everything), on a channel of its own. */
                 r = xenstore_open_or_retry(/* read_only= */ true, &h->xs_tree, NULL);
                 if (r < 0)
                         return r == -ENOMEM ? r : xv_error_set_errnof(error, r, "Cannot open a xenstore channel");
                 r = xvb_epoll_add(h->epoll_fd, xenstore_event_fd(h->xs_tree));
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Cannot build the event poll set");
-                r = xenstore_add_watch(h->xs_tree, XENSTORE_TREE_DOMAINS, NULL);
-                if (r != -ENOMEM)
-                        r = xenstore_add_watch(h->xs_tree, XENSTORE_TREE_VMS, NULL);
-                if (r == -ENOMEM)
+                r = xenstore_watch_domain_trees(h->xs_tree);
+                if (r < 0)
                         return r;
         }
 
@@ -284,15 +281,6 @@ static int diff(void *backend, const LxSnap *old, size_t n_old, LxSnap *now, siz
         return 0;
 }
 
-/* Whether @path (below /local/domain/<id>) is what names the domain: its directory itself (made
- * or removed), its name or its vm node. */
-static bool identity_node(const char *path) {
-        const char *rest = path + strlen(XENSTORE_TREE_DOMAINS "/");
-
-        rest += strcspn(rest, "/");
-        return streq(rest, "") || streq(rest, "/name") || streq(rest, "/vm");
-}
-
 /* Drops dumpxml's cached texts that the fired @paths (of h->xs_tree) may have changed: a domain's
  * own nodes (by id), its backend devices (by frontend id), its /vm nodes (by uuid); anything else
  * in those trees (a watch's initial fire on the tree itself) drops every text. The global watches
@@ -302,25 +290,9 @@ static bool identity_node(const char *path) {
 static bool drop_paths(LibxlBackend *h, char **paths) {
         bool rescan = false;
 
-        STRV_FOREACH(p, paths) {
-                XvUuid uuid;
-                int id;
-
-                if ((*p)[0] == '@')
-                        continue;
-                if (xenstore_path_backend_domid(*p, &id) >= 0)
-                        xml_cache_drop_id(h->xml_cache, id);
-                else if (xenstore_path_domid(*p, &id) >= 0) {
-                        xml_cache_drop_id(h->xml_cache, id);
-                        if (identity_node(*p))
-                                rescan = true;
-                } else if (xenstore_path_vm_uuid(*p, &uuid) >= 0)
-                        xml_cache_drop_domain(h->xml_cache, NULL, &uuid);
-                else if (xenstore_path_in_tree(*p, XENSTORE_TREE_DOMAINS) || xenstore_path_in_tree(*p, XENSTORE_TREE_VMS))
-                        xml_cache_drop_all(h->xml_cache);
-                else
+        STRV_FOREACH(p, paths)
+                if ((*p)[0] != '@' && xvb_xml_cache_drop_path(h->xml_cache, *p) != XVB_TREE_NODE)
                         rescan = true;
-        }
         return rescan;
 }
 

@@ -138,8 +138,9 @@ int xendbe_domain_get_def(XvHypervisor *hv, const HvDomainRef *dom, unsigned fla
         uint64_t gen, stamp;
         int r;
 
-        if (flags & ~(HV_XML_SECURE | HV_XML_INACTIVE))
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
+        r = hv_xml_flags(flags, NULL, error);
+        if (r < 0)
+                return r;
         gen = xml_cache_gen(h->xml_cache);
         stamp = xml_cache_now_usec();
         /* Identity and incarnation only (no copy of XenD's expression): a hit needs nothing else. */
@@ -166,16 +167,13 @@ int xendbe_domain_get_xml(XvHypervisor *hv, const HvDomainRef *dom, unsigned fla
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_free_ char *xml = NULL;
         _cleanup_(dom_done) Dom d = {};
-        DomainXmlFlags xml_flags = 0;
+        DomainXmlFlags xml_flags;
         uint64_t gen, stamp;
         int r;
 
-        if (flags & ~(HV_XML_SECURE | HV_XML_INACTIVE))
-                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
-        if (flags & HV_XML_SECURE)
-                xml_flags |= DOMAIN_XML_SECURE;
-        if (flags & HV_XML_INACTIVE)
-                xml_flags |= DOMAIN_XML_INACTIVE;
+        r = hv_xml_flags(flags, &xml_flags, error);
+        if (r < 0)
+                return r;
         gen = xml_cache_gen(h->xml_cache);
         stamp = xml_cache_now_usec();
         r = backend_resolve_light(h, dom, &d, error);

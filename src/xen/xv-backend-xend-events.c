@@ -87,13 +87,10 @@ int backend_events_init(XendBackend *h, XvError *error) {
                 r = xvb_epoll_add(h->epoll_fd, xenstore_event_fd(h->xs));
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Cannot build the event poll set");
-                /* dumpxml's cache: any write below a domain's nodes drops its definition. The
-                 * watches are kept across reconnects; a failure (xenstored away) is retried by
-                 * the reconnect, and a reconnect resyncs, which drops everything. */
-                r = xenstore_add_watch(h->xs, XENSTORE_TREE_DOMAINS, NULL);
-                if (r != -ENOMEM)
-                        r = xenstore_add_watch(h->xs, XENSTORE_TREE_VMS, NULL);
-                if (r == -ENOMEM)
+                /* dumpxml's cache: any write below a domain's nodes drops its definition (a
+                 * reconnect resyncs, which drops everything). */
+                r = xenstore_watch_domain_trees(h->xs);
+                if (r < 0)
                         return r;
         }
         {
@@ -273,19 +270,9 @@ static int diff(void *backend, const Snap *old, size_t n_old, Snap *now, size_t 
 static bool xml_drop_paths(XendBackend *h, char **paths) {
         bool rescan = false;
 
-        STRV_FOREACH(p, paths) {
-                XvUuid uuid;
-                int id;
-
-                if (xenstore_path_backend_domid(*p, &id) >= 0 || xenstore_path_domid(*p, &id) >= 0)
-                        xml_cache_drop_id(h->xml_cache, id);
-                else if (xenstore_path_vm_uuid(*p, &uuid) >= 0)
-                        xml_cache_drop_domain(h->xml_cache, NULL, &uuid);
-                else if (xenstore_path_in_tree(*p, XENSTORE_TREE_DOMAINS) || xenstore_path_in_tree(*p, XENSTORE_TREE_VMS))
-                        xml_cache_drop_all(h->xml_cache);
-                else
+        STRV_FOREACH(p, paths)
+                if (xvb_xml_cache_drop_path(h->xml_cache, *p) == XVB_TREE_OTHER)
                         rescan = true;
-        }
         return rescan;
 }
 

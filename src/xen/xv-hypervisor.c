@@ -294,10 +294,19 @@ int hypervisor_domain_get_def(XvHypervisor *h, const HvDomainRef *dom, unsigned 
         return h->ops->domain_get_def(h, dom, flags, ret, error);
 }
 
+int hv_xml_flags(unsigned flags, DomainXmlFlags *ret, XvError *error) {
+        if (flags & ~(HV_XML_SECURE | HV_XML_INACTIVE))
+                return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported flags 0x%x", flags);
+        if (ret)
+                *ret = (flags & HV_XML_SECURE ? DOMAIN_XML_SECURE : 0) |
+                        (flags & HV_XML_INACTIVE ? DOMAIN_XML_INACTIVE : 0);
+        return 0;
+}
+
 int hypervisor_domain_get_xml(XvHypervisor *h, const HvDomainRef *dom, unsigned flags, char **ret_xml,
                               XvError *error) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
-        DomainXmlFlags xml_flags = 0;
+        DomainXmlFlags xml_flags;
         int r;
 
         if (h->ops->domain_get_xml)
@@ -305,10 +314,9 @@ int hypervisor_domain_get_xml(XvHypervisor *h, const HvDomainRef *dom, unsigned 
         r = h->ops->domain_get_def(h, dom, flags, &def, error);
         if (r < 0)
                 return r;
-        if (flags & HV_XML_SECURE)
-                xml_flags |= DOMAIN_XML_SECURE;
-        if (flags & HV_XML_INACTIVE)
-                xml_flags |= DOMAIN_XML_INACTIVE;
+        r = hv_xml_flags(flags, &xml_flags, error);
+        if (r < 0)
+                return r;
         return domain_def_format_xml(def, xml_flags, ret_xml, error);
 }
 

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "xv-domain-def.h"
+#include "xv-domain-xml.h"
 #include "xv-error.h"
 #include "xv-macro.h"
 #include "xv-uuid.h"
@@ -136,6 +137,10 @@ typedef struct HvSchedParams {
 #define HV_XML_INACTIVE          2u
 #define HV_DUMP_CRASH            1u
 #define HV_DUMP_LIVE             2u
+
+/* The domain XML formatting flags of dumpxml's HV_XML_* @flags; XVP_ERR_INVALID_ARG for any other
+ * bit. @ret may be NULL (the check alone). */
+int hv_xml_flags(unsigned flags, DomainXmlFlags *ret, XvError *error);
 
 /* A lifecycle event (libvirt's VIR_DOMAIN_EVENT_* and details). */
 typedef struct HvEvent {

@@ -1021,6 +1021,15 @@ static bool watch_path_valid(const char *path) {
         return true;
 }
 
+int xenstore_watch_domain_trees(XsChannel *c) {
+        int r;
+
+        r = xenstore_add_watch(c, XENSTORE_TREE_DOMAINS, NULL);
+        if (r != -ENOMEM)
+                r = xenstore_add_watch(c, XENSTORE_TREE_VMS, NULL);
+        return r == -ENOMEM ? r : 0;
+}
+
 int xenstore_add_watch(XsChannel *c, const char *path, XvError *error) {
         _cleanup_(conn_unrefp) XsConn *watch = NULL;
         int r = 0;

@@ -135,6 +135,10 @@ int xenstore_event_fd(XsChannel *c);
 int xenstore_read_events(XsChannel *c, char ***ret_paths, bool *ret_resync, XvError *error);
 /* Extra watches (e.g. /local/domain/<id>/control/shutdown), kept across reconnects. */
 int xenstore_add_watch(XsChannel *c, const char *path, XvError *error);
+/* Watches on the trees of every domain's nodes (XENSTORE_TREE_DOMAINS, XENSTORE_TREE_VMS): a
+ * write below a domain's nodes fires. Only -ENOMEM fails: a watch xenstored does not take now is
+ * registered by the next reconnect (which resyncs). */
+int xenstore_watch_domain_trees(XsChannel *c);
 int xenstore_remove_watch(XsChannel *c, const char *path, XvError *error);
 
 /* Parsers for values read from xenstore (pure, fuzzed). */

@@ -508,15 +508,29 @@ void xml_cache_drop_domain(XmlCache *c, const char *name, const XvUuid *uuid) {
                 remove_locked(c, (size_t) (e - c->entries));
 }
 
+/* Removes every entry @match accepts. From the end: a removal moves the last entry, already looked
+ * at, into the hole (and an OOM while reindexing empties the cache). */
+static void remove_where_locked(XmlCache *c, bool (*match)(const Entry *e, int id), int id) {
+        for (size_t i = c->n_entries; i > 0; i--)
+                if (i - 1 < c->n_entries && match(&c->entries[i - 1], id))
+                        remove_locked(c, i - 1);
+}
+
+static bool entry_has_id(const Entry *e, int id) {
+        return id >= 0 && e->id == id;
+}
+
+static bool entry_is_inactive(const Entry *e, int id) {
+        return e->id < 0;
+}
+
 void xml_cache_drop_id(XmlCache *c, int id) {
         if (!c)
                 return;
 
         LOCKED(&c->lock);
         bump_locked(c, (Drop) { .kind = DROP_ID, .id = id });
-        for (size_t i = c->n_entries; i > 0; i--)
-                if (i - 1 < c->n_entries && id >= 0 && c->entries[i - 1].id == id)
-                        remove_locked(c, i - 1);
+        remove_where_locked(c, entry_has_id, id);
 }
 
 void xml_cache_drop_inactive(XmlCache *c) {
@@ -525,10 +539,7 @@ void xml_cache_drop_inactive(XmlCache *c) {
 
         LOCKED(&c->lock);
         bump_locked(c, (Drop) { .kind = DROP_INACTIVE });
-        /* From the end: a removal moves the last entry, already looked at, into the hole. */
-        for (size_t i = c->n_entries; i > 0; i--)
-                if (i - 1 < c->n_entries && c->entries[i - 1].id < 0)
-                        remove_locked(c, i - 1);
+        remove_where_locked(c, entry_is_inactive, -1);
 }
 
 void xml_cache_drop_all(XmlCache *c) {

@@ -108,6 +108,19 @@ static int on_hold(sd_event_source *s, uint64_t usec, void *userdata) {
         return on_delay(s, usec, userdata);
 }
 
+/* Holds the queued answer back: no writing, no request timeout, @callback after @usec. */
+static int conn_park(XendConn *c, uint64_t usec, sd_event_time_handler_t callback) {
+        int r;
+
+        r = sd_event_source_set_io_events(c->io, 0);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(c->timeout, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        return sd_event_add_time_relative(c->xend->host->event, &c->delay, CLOCK_MONOTONIC, usec, 0, callback, c);
+}
+
 /* Queues @data (owned) as the whole answer; honours the reply delay fault. */
 static int conn_queue(XendConn *c, char *data, size_t size) {
         XsimXend *x = c->xend;
@@ -121,14 +134,7 @@ static int conn_queue(XendConn *c, char *data, size_t size) {
         c->busy = true;
 
         if (c->is_listing && x->host->faults.xend_hold_listings) {
-                r = sd_event_source_set_io_events(c->io, 0);
-                if (r < 0)
-                        return r;
-                r = sd_event_source_set_enabled(c->timeout, SD_EVENT_OFF);
-                if (r < 0)
-                        return r;
-                r = sd_event_add_time_relative(x->host->event, &c->delay, CLOCK_MONOTONIC,
-                                               XEND_HOLD_POLL_USEC, 0, on_hold, c);
+                r = conn_park(c, XEND_HOLD_POLL_USEC, on_hold);
                 if (r < 0)
                         return r;
                 c->held = true;
@@ -138,17 +144,9 @@ static int conn_queue(XendConn *c, char *data, size_t size) {
         if (delay_ms == 0)
                 return conn_start_write(c);
 
-        /* Never sleep: the loop keeps serving everyone else while this reply waits. */
-        r = sd_event_source_set_io_events(c->io, 0);
-        if (r < 0)
-                return r;
-        /* The delay is bounded by the fault setting; the request timeout must not cut it short. */
-        r = sd_event_source_set_enabled(c->timeout, SD_EVENT_OFF);
-        if (r < 0)
-                return r;
-        r = sd_event_add_time_relative(x->host->event, &c->delay, CLOCK_MONOTONIC,
-                                       (uint64_t) delay_ms * 1000, 0, on_delay, c);
-        return r;
+        /* Never sleep: the loop keeps serving everyone else while this reply waits. The delay is
+         * bounded by the fault setting; the request timeout must not cut it short. */
+        return conn_park(c, (uint64_t) delay_ms * 1000, on_delay);
 }
 
 static int conn_reply(XendConn *c, XendReply *rep) {
