@@ -62,6 +62,10 @@ step() {
         cat "$D/step.out" >> "$LOG"
         if [ $rc != 0 ]; then
                 # What the host looked like when the step failed.
+                if [ -n "$xvd_pid" ] && ! kill -0 "$xvd_pid" 2> /dev/null; then
+                        wait "$xvd_pid" 2> /dev/null
+                        echo "--- xenvirtd (pid $xvd_pid) is gone: exit status $? (cores: $(ls "$OUT" | grep -c '^core'))"
+                fi >> "$D/step.out" 2>&1
                 { echo "--- xl list"; timeout 60 xl list; echo "--- xenvirtd.log (tail)"
                   tail -n 30 "$OUT/xenvirtd.log"; } >> "$D/step.out" 2>&1
         fi
