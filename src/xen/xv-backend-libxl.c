@@ -515,8 +515,12 @@ static int resolve_as(LibxlBackend *h, const HvDomainRef *ref, bool shared, LxDo
                 r = running_info(h, ref->id, NULL, shared, &info, NULL);
                 if (r == -ESRCH || r == -ENOENT)
                         return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "no domain with matching id %d", ref->id);
-                if (r < 0)
-                        return hcall_domain_info(h->hc, ref->id, &info, error);
+                if (r < 0) {
+                        /* The snapshot could not say: the hypervisor itself, then resolved alike. */
+                        r = hcall_domain_info(h->hc, ref->id, &info, error);
+                        if (r < 0)
+                                return r;
+                }
                 return resolve_running(h, &info, NULL, ret, error);
         }
         return xv_error_setf(error, XVP_ERR_INVALID_ARG, "A domain reference needs a UUID, a name or an id");

@@ -2070,8 +2070,12 @@ int xendbe_lookup_by_id(XvHypervisor *hv, int id, HvDomainRef *ret, XvError *err
         r = hcall_domain_info(h->hc, id, &info, NULL);
         if (r == -ESRCH || r == -ENOENT)
                 return xv_error_setf(error, XVP_ERR_NO_DOMAIN, "no domain with matching id %d", id);
-        if (r < 0)
-                return hcall_domain_info(h->hc, id, &info, error);
+        if (r < 0) {
+                /* Asked again for the error's text; a success this time is resolved alike. */
+                r = hcall_domain_info(h->hc, id, &info, error);
+                if (r < 0)
+                        return r;
+        }
         r = resolve_running(h, &info, NULL, &d, error);
         if (r < 0)
                 return r;
