@@ -609,7 +609,7 @@ static int parse_domain_xml(XvHypervisor *h, const char *xml, bool validate, Dom
                 if (hypervisor_lookup_by_name(h, def->name, &existing, NULL) >= 0)
                         def->uuid = existing.uuid;
                 else {
-                        r = uuid_generate(&def->uuid);
+                        r = uuid_new_random(&def->uuid);
                         if (r < 0)
                                 return xv_error_set_errnof(error, r, "Failed to generate a UUID");
                 }

@@ -169,7 +169,7 @@ int xv_domain_lookup_by_uuid_string(xv_conn *c, const char *uuid, xv_domain **re
         r = check_arg(uuid && ret, "uuid and ret must not be NULL", ERR(error));
         if (r < 0)
                 return r;
-        if (uuid_parse(uuid, &u) < 0)
+        if (uuid_from_string(uuid, &u) < 0)
                 return lib_error_setf(ERR(error), -EINVAL, XVP_ERR_INVALID_ARG, XVP_FROM_NONE,
                                       "malformed UUID '%s'", uuid);
         return xv_domain_lookup_by_uuid(c, u.bytes, ret, error);

@@ -1031,7 +1031,7 @@ static int parse_domain(const xmlNode *root, DomainDef *def, XvError *error) {
         if (r < 0)
                 return r;
         if (uuid) {
-                if (uuid_parse(strip(uuid), &def->uuid) < 0)
+                if (uuid_from_string(strip(uuid), &def->uuid) < 0)
                         return xv_error_setf(error, XVP_ERR_XML, "Invalid value '%s' for <uuid>", uuid);
                 def->has_uuid = true;
         }

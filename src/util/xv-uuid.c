@@ -7,7 +7,7 @@
 #include "xv-uuid.h"
 #include "xv-parse-util.h"
 
-int uuid_parse(const char *s, XvUuid *ret) {
+int uuid_from_string(const char *s, XvUuid *ret) {
         XvUuid u;
         size_t i = 0;
 
@@ -54,7 +54,7 @@ char *uuid_format_compact(const XvUuid *u, char buf[static 33]) {
         return buf;
 }
 
-bool uuid_is_null(const XvUuid *u) {
+bool uuid_is_zero(const XvUuid *u) {
         for (size_t i = 0; i < UUID_RAW_LEN; i++)
                 if (u->bytes[i])
                         return false;
@@ -65,7 +65,7 @@ bool uuid_equal(const XvUuid *a, const XvUuid *b) {
         return memcmp(a->bytes, b->bytes, UUID_RAW_LEN) == 0;
 }
 
-int uuid_generate(XvUuid *ret) {
+int uuid_new_random(XvUuid *ret) {
         XvUuid u;
         ssize_t n;
 

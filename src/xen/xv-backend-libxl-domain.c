@@ -249,8 +249,8 @@ static int def_with_uuid(const DomainDef *def, DomainDef **ret) {
         r = domain_def_copy(def, &c);
         if (r < 0)
                 return r;
-        if (!c->has_uuid || uuid_is_null(&c->uuid)) {
-                r = uuid_generate(&c->uuid);
+        if (!c->has_uuid || uuid_is_zero(&c->uuid)) {
+                r = uuid_new_random(&c->uuid);
                 if (r < 0)
                         return r;
                 c->has_uuid = true;

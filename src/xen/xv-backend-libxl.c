@@ -384,7 +384,7 @@ bool lx_has_managed_save(LibxlBackend *h, const char *name) {
 static int no_domain(const HvDomainRef *ref, XvError *error) {
         char u[UUID_STRING_BUF];
 
-        if (uuid_is_null(&ref->uuid) && ref->name)
+        if (uuid_is_zero(&ref->uuid) && ref->name)
                 xv_error_setf(error, XVP_ERR_NO_DOMAIN, "no domain with matching name '%s'", ref->name);
         else
                 xv_error_setf(error, XVP_ERR_NO_DOMAIN, "no domain with matching uuid '%s' (%s)",
@@ -469,7 +469,7 @@ static int resolve_as(LibxlBackend *h, const HvDomainRef *ref, bool shared, LxDo
         if (r < 0)
                 return r;
 
-        if (!uuid_is_null(&ref->uuid)) {
+        if (!uuid_is_zero(&ref->uuid)) {
                 /* The id the client holds is only a hint: check it before scanning the list. */
                 if (ref->id >= 0 && running_info(h, ref->id, &ref->uuid, shared, &info, NULL) >= 0)
                         return resolve_running(h, &info, ref->name, ret, error);
@@ -984,11 +984,11 @@ static int lx_lookup_by_name(XvHypervisor *hv, const char *name, HvDomainRef *re
 static int lx_lookup_by_uuid(XvHypervisor *hv, const XvUuid *uuid, HvDomainRef *ret, XvError *error) {
         LibxlBackend *h = lx_of(hv);
         /* Domain-0's UUID is all zeroes: a null UUID means id 0 here. */
-        HvDomainRef ref = { .uuid = *uuid, .id = uuid_is_null(uuid) ? 0 : -1 };
+        HvDomainRef ref = { .uuid = *uuid, .id = uuid_is_zero(uuid) ? 0 : -1 };
         _cleanup_(lx_dom_done) LxDom d = {};
         int r;
 
-        r = uuid_is_null(uuid) ? -ENOENT : lookup_cached(h, NULL, uuid, -1, ret);
+        r = uuid_is_zero(uuid) ? -ENOENT : lookup_cached(h, NULL, uuid, -1, ret);
         if (r != -ENOENT)
                 return r;
         r = lx_resolve_light(h, &ref, &d, error);

@@ -326,7 +326,7 @@ int xendbe_domain_define(XvHypervisor *hv, const DomainDef *def, HvDomainRef *re
                 if (r < 0)
                         return r;
                 u = sexpr_node(after, "domain/uuid");
-                if (!u || uuid_parse(u, &uuid) < 0)
+                if (!u || uuid_from_string(u, &uuid) < 0)
                         return xv_error_setf(error, XVP_ERR_INTERNAL, "XenD defined '%s' without a UUID", def->name);
         }
         backend_track_managed(h, &uuid, true);
@@ -396,12 +396,12 @@ static int created_id(XendBackend *h, const Sexpr *reply, const char *name, XvUu
         const char *u;
         int id, r;
 
-        if (reply && (u = sexpr_node(reply, "domain/uuid")) && uuid_parse(u, uuid) >= 0 &&
+        if (reply && (u = sexpr_node(reply, "domain/uuid")) && uuid_from_string(u, uuid) >= 0 &&
             sexpr_domain_id(reply, &id) >= 0) {
                 *ret_id = id;
                 return 0;
         }
-        if (!uuid_is_null(uuid) && backend_running_by_uuid(h, uuid, &info, NULL) >= 0) {
+        if (!uuid_is_zero(uuid) && backend_running_by_uuid(h, uuid, &info, NULL) >= 0) {
                 *ret_id = info.domid;
                 return 0;
         }
@@ -412,7 +412,7 @@ static int created_id(XendBackend *h, const Sexpr *reply, const char *name, XvUu
                 if (r < 0)
                         return r;
                 u = sexpr_node(sxp, "domain/uuid");
-                if (!u || uuid_parse(u, uuid) < 0 || sexpr_domain_id(sxp, &id) < 0)
+                if (!u || uuid_from_string(u, uuid) < 0 || sexpr_domain_id(sxp, &id) < 0)
                         return xv_error_setf(error, XVP_ERR_INTERNAL, "XenD did not report the new domain '%s'", name);
                 *ret_id = id;
         }
@@ -689,7 +689,7 @@ int xendbe_domain_restore(XvHypervisor *hv, const char *path, XvError *error) {
         r = xend_domain_restore(h->xend, path, &reply, error);
         if (r < 0)
                 return r;
-        if (reply && (u = sexpr_node(reply, "domain/uuid")) && uuid_parse(u, &uuid) >= 0)
+        if (reply && (u = sexpr_node(reply, "domain/uuid")) && uuid_from_string(u, &uuid) >= 0)
                 backend_track(h, &uuid, TRACK_RESTORED);
         backend_cache_invalidate(h);
         backend_wake(h);

@@ -920,7 +920,7 @@ static void inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
         XvUuid uuid;
         int id;
 
-        if (!n || !u || uuid_parse(u, &uuid) < 0)
+        if (!n || !u || uuid_from_string(u, &uuid) < 0)
                 return;
         if (sexpr_domain_id(sxp, &id) >= 0 && id >= 0)
                 return;
@@ -1150,7 +1150,7 @@ static int digest_add(DigestBuild *b, const Sexpr *x) {
                 return -ENOMEM;
         e = &d->entries[d->n];
         *e = (DigestEntry) {};
-        if (!name || !u || uuid_parse(u, &e->uuid) < 0)
+        if (!name || !u || uuid_from_string(u, &e->uuid) < 0)
                 return 0;
         e->id = sexpr_domain_id(x, &id) >= 0 && id >= 0 ? id : -1;
         (void) sexpr_domain_autostart(x, &e->autostart);
@@ -1374,7 +1374,7 @@ static int no_domain(const HvDomainRef *ref, XvError *error) {
 static int dom_from_sxp(Sexpr *sxp, Dom *d, XvError *error) {
         const char *name = sexpr_node(sxp, "domain/name"), *uuid = sexpr_node(sxp, "domain/uuid");
 
-        if (!name || !uuid || uuid_parse(uuid, &d->uuid) < 0)
+        if (!name || !uuid || uuid_from_string(uuid, &d->uuid) < 0)
                 return xv_error_setf(error, XVP_ERR_INTERNAL, "XenD described a domain without name or UUID");
         d->name = strdup(name);
         if (!d->name)
@@ -1532,7 +1532,7 @@ static int resolve(XendBackend *h, const HvDomainRef *ref, ResolveMode mode, Dom
                 return xv_error_setf(error, XVP_ERR_NO_XEN, "Hypercalls are not available");
 
 
-        if (!uuid_is_null(&ref->uuid)) {
+        if (!uuid_is_zero(&ref->uuid)) {
                 /* The id the client holds is only a hint: check it before scanning the list
                  * (a light resolution in the shared snapshot). */
                 if (ref->id >= 0 && running_info(h, ref->id, &ref->uuid, light, &info, NULL) >= 0) {
@@ -2101,7 +2101,7 @@ int xendbe_lookup_by_uuid(XvHypervisor *hv, const XvUuid *uuid, HvDomainRef *ret
 
         /* Domain-0's UUID is all zeroes in Xen, and libvirt finds it by that UUID: a null UUID
          * means id 0 here, not "no UUID given". */
-        HvDomainRef ref = { .uuid = *uuid, .id = uuid_is_null(uuid) ? 0 : -1 };
+        HvDomainRef ref = { .uuid = *uuid, .id = uuid_is_zero(uuid) ? 0 : -1 };
         _cleanup_(dom_done) Dom d = {};
         int r;
 

@@ -902,7 +902,7 @@ int sexpr_domain_to_def(const Sexpr *sxp, const SexprDomainOptions *opts, Domain
         v = dnode(sxp, "uuid");
         if (!v)
                 return bad_sexpr(error, "domain information incomplete, missing uuid");
-        if (uuid_parse(v, &def->uuid) < 0)
+        if (uuid_from_string(v, &def->uuid) < 0)
                 return bad_sexpr(error, "Invalid UUID '%s'", v);
         def->has_uuid = true;
 
@@ -1643,7 +1643,7 @@ int sexpr_domain_build(const DomainDef *def, int version, Sexpr **ret, XvError *
         else {
                 XvUuid u;
 
-                r = uuid_generate(&u);
+                r = uuid_new_random(&u);
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Failed to generate UUID");
                 sexpr_add_pair(vm, "uuid", uuid_format(&u, uuid));

@@ -135,7 +135,7 @@ static int scan_locked(XendManaged *m) {
         while ((errno = 0, de = readdir(d))) {
                 XvUuid u;
 
-                if (strlen(de->d_name) != UUID_STRING_LEN || uuid_parse(de->d_name, &u) < 0)
+                if (strlen(de->d_name) != UUID_STRING_LEN || uuid_from_string(de->d_name, &u) < 0)
                         continue;
                 if (m->n >= XEND_MANAGED_MAX)
                         return -E2BIG;

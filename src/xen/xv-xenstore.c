@@ -1231,7 +1231,7 @@ int xenstore_parse_vm_path(const char *s, XvUuid *ret) {
                         continue;
                 memcpy(buf, rest, lens[i]);
                 buf[lens[i]] = '\0';
-                if (uuid_parse(buf, &u) < 0)
+                if (uuid_from_string(buf, &u) < 0)
                         continue;
                 if (ret)
                         *ret = u;

@@ -219,7 +219,7 @@ static int store_file_parse(XlStore *s, StoreFile *f, XvError *error) {
         if (strlen(name) != n || strncmp(name, f->file, n) != 0)
                 return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "%s defines domain '%s', not '%.*s'", path, name,
                                      (int) n, f->file);
-        if (uuid_parse(uuid, &f->uuid) < 0)
+        if (uuid_from_string(uuid, &f->uuid) < 0)
                 return xv_error_setf(error, XVP_ERR_CONF_SYNTAX, "%s has an invalid uuid '%s'", path, uuid);
         r = xl_domain_to_def(c, &def, error);
         if (r < 0)

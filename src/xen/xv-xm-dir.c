@@ -533,7 +533,7 @@ int xm_dir_define(XmDir *d, const DomainDef *def, bool *ret_updated, XvError *er
                 if (owner)
                         copy->uuid = owner->def->uuid;
                 else {
-                        r = uuid_generate(&copy->uuid);
+                        r = uuid_new_random(&copy->uuid);
                         if (r < 0)
                                 return xv_error_set_errnof(error, r, "Cannot generate a UUID");
                 }

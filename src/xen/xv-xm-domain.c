@@ -211,11 +211,11 @@ static int parse_general(const XmConfig *c, DomainDef *def, XvError *error) {
         if (r < 0)
                 return r;
         if (s) {
-                if (uuid_parse(s, &def->uuid) < 0)
+                if (uuid_from_string(s, &def->uuid) < 0)
                         return conf_error(error, "%s not parseable", s);
         } else {
                 /* No uuid in the file: a fresh one, as libvirt did. */
-                r = uuid_generate(&def->uuid);
+                r = uuid_new_random(&def->uuid);
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Failed to generate UUID");
         }
@@ -1281,7 +1281,7 @@ static int format_general(Writer *w) {
                 return r;
 
         if (!w->def->has_uuid) {
-                r = uuid_generate(&uuid);
+                r = uuid_new_random(&uuid);
                 if (r < 0)
                         return xv_error_set_errnof(w->error, r, "Failed to generate UUID");
         }

@@ -1310,7 +1310,7 @@ TEST(errors) {
 
         sandbox_up(&s, 4);
         h = hv_open(&s);
-        ASSERT_OK(uuid_generate(&ghost.uuid));
+        ASSERT_OK(uuid_new_random(&ghost.uuid));
         EXPECT_ERROR(hypervisor_domain_get_info(h, &ghost, &info, &e), e, XVP_ERR_NO_DOMAIN);
         EXPECT_ERROR(hypervisor_lookup_by_name(h, "ghost", &ref, &e), e, XVP_ERR_NO_DOMAIN);
         EXPECT_ERROR(hypervisor_lookup_by_id(h, 4000, &ref, &e), e, XVP_ERR_NO_DOMAIN);

@@ -234,7 +234,7 @@ TEST(numa_topology_and_uuid) {
 
         caps = build("x86_64", CAPABILITIES_DIALECT_CURRENT, CPUINFO_VMX,
                      "xen-3.0-x86_64 xen-3.0-x86_32p hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64", 3, 4);
-        ASSERT_OK(uuid_parse("4986bfb4-a7c2-4aa3-9f47-0a8d6b6d2a4b", &uuid));
+        ASSERT_OK(uuid_from_string("4986bfb4-a7c2-4aa3-9f47-0a8d6b6d2a4b", &uuid));
         ASSERT_OK(capabilities_set_uuid(caps, &uuid));
         ASSERT_OK(capabilities_add_numa_cell(caps, 0, node0, ELEMENTSOF(node0), 8388608, &error));
         ASSERT_OK(capabilities_add_numa_cell(caps, 1, node1, ELEMENTSOF(node1), 0, &error));
@@ -459,7 +459,7 @@ TEST(current_layout_validates) {
         int r;
 
         ASSERT_OK(capabilities_new("x86_64", CAPABILITIES_DIALECT_CURRENT, &caps, &error));
-        ASSERT_OK(uuid_parse("4986bfb4-a7c2-4aa3-9f47-0a8d6b6d2a4b", &uuid));
+        ASSERT_OK(uuid_from_string("4986bfb4-a7c2-4aa3-9f47-0a8d6b6d2a4b", &uuid));
         ASSERT_OK(capabilities_set_uuid(caps, &uuid));
         /* The schema wants pae before vmx; features are printed in the order they were added. */
         ASSERT_OK(capabilities_add_host_feature(caps, "pae", &error));

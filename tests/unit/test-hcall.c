@@ -188,7 +188,7 @@ TEST(domains) {
         ASSERT_OK(hcall_list_domains(h, &list, &n, NULL));
         ASSERT_EQ(n, 1u);
         ASSERT_EQ(list[0].domid, 0);
-        ASSERT_TRUE(uuid_is_null(&list[0].uuid));
+        ASSERT_TRUE(uuid_is_zero(&list[0].uuid));
         list = mfree(list);
 
         id = xsim_create_domain(&x, "guest1", 512, 2);

@@ -176,22 +176,22 @@ TEST(uuid_both_spellings) {
         XvUuid a, b;
         char buf[UUID_STRING_BUF], compact[33];
 
-        ASSERT_OK(uuid_parse("4dea22b31d52d8f32516782e98ab3fa0", &a));
-        ASSERT_OK(uuid_parse("4DEA22B3-1D52-D8F3-2516-782E98AB3FA0", &b));
+        ASSERT_OK(uuid_from_string("4dea22b31d52d8f32516782e98ab3fa0", &a));
+        ASSERT_OK(uuid_from_string("4DEA22B3-1D52-D8F3-2516-782E98AB3FA0", &b));
         ASSERT_TRUE(uuid_equal(&a, &b));
         ASSERT_STREQ(uuid_format(&a, buf), "4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
         ASSERT_STREQ(uuid_format_compact(&a, compact), "4dea22b31d52d8f32516782e98ab3fa0");
 
-        ASSERT_ERROR(uuid_parse("4dea22b31d52d8f32516782e98ab3fa", &a), EINVAL);
-        ASSERT_ERROR(uuid_parse("4dea22b31d52d8f32516782e98ab3fa00", &a), EINVAL);
-        ASSERT_ERROR(uuid_parse("-4dea22b31d52d8f32516782e98ab3fa0", &a), EINVAL);
-        ASSERT_ERROR(uuid_parse("zdea22b31d52d8f32516782e98ab3fa0", &a), EINVAL);
-        ASSERT_ERROR(uuid_parse(" 4dea22b31d52d8f32516782e98ab3fa0", &a), EINVAL);
+        ASSERT_ERROR(uuid_from_string("4dea22b31d52d8f32516782e98ab3fa", &a), EINVAL);
+        ASSERT_ERROR(uuid_from_string("4dea22b31d52d8f32516782e98ab3fa00", &a), EINVAL);
+        ASSERT_ERROR(uuid_from_string("-4dea22b31d52d8f32516782e98ab3fa0", &a), EINVAL);
+        ASSERT_ERROR(uuid_from_string("zdea22b31d52d8f32516782e98ab3fa0", &a), EINVAL);
+        ASSERT_ERROR(uuid_from_string(" 4dea22b31d52d8f32516782e98ab3fa0", &a), EINVAL);
 
-        ASSERT_OK(uuid_generate(&a));
-        ASSERT_FALSE(uuid_is_null(&a));
+        ASSERT_OK(uuid_new_random(&a));
+        ASSERT_FALSE(uuid_is_zero(&a));
         ASSERT_EQ(a.bytes[6] >> 4, 4);
-        ASSERT_OK(uuid_generate(&b));
+        ASSERT_OK(uuid_new_random(&b));
         ASSERT_FALSE(uuid_equal(&a, &b));
 }
 

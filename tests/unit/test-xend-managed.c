@@ -34,7 +34,7 @@ static void rm(const char *dir, const char *name) {
 static int contains(XendManaged *m, const char *uuid) {
         XvUuid u;
 
-        ASSERT_OK(uuid_parse(uuid, &u));
+        ASSERT_OK(uuid_from_string(uuid, &u));
         return xend_managed_contains(m, &u);
 }
 
@@ -78,9 +78,9 @@ TEST(changes_show_at_once_and_cost_one_read_each) {
                 HcallDomainInfo info[3] = {};
                 bool got[3] = { true, false, true };
 
-                ASSERT_OK(uuid_parse(U2, &info[0].uuid));
-                ASSERT_OK(uuid_parse("6b656e63-6800-4000-8000-000000000009", &info[1].uuid));
-                ASSERT_OK(uuid_parse(U1, &info[2].uuid));
+                ASSERT_OK(uuid_from_string(U2, &info[0].uuid));
+                ASSERT_OK(uuid_from_string("6b656e63-6800-4000-8000-000000000009", &info[1].uuid));
+                ASSERT_OK(uuid_from_string(U1, &info[2].uuid));
                 ASSERT_OK(xend_managed_mark(m, info, 3, got));
                 ASSERT_TRUE(got[0]);
                 ASSERT_FALSE(got[1]);

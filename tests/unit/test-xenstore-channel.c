@@ -262,7 +262,7 @@ TEST(backend_devices) {
         open_channel(true, &c);
         id = xsim_create_domain(&x, "guest1", 64, 1);
         sim_uuid = xsim_list_field(&x, "guest1", 7);
-        ASSERT_OK(uuid_parse(sim_uuid, &u));
+        ASSERT_OK(uuid_from_string(sim_uuid, &u));
 
         /* xensim's "domain create" gives the guest disk xvda (devid 202 << 8) and one NIC whose
          * MAC is 00:16:3e + the first three bytes of its UUID. */

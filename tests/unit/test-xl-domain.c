@@ -358,7 +358,7 @@ TEST(native_format_name) {
 /* A definition without a uuid gets a random one on each conversion: pin it. */
 static void fix_uuid(DomainDef *def) {
         if (!def->has_uuid) {
-                ASSERT_OK(uuid_parse(UUID, &def->uuid));
+                ASSERT_OK(uuid_from_string(UUID, &def->uuid));
                 def->has_uuid = true;
         }
 }

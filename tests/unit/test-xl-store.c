@@ -105,7 +105,7 @@ TEST(save_load_remove) {
         ASSERT_EQ(got->memory_kib, 512u * 1024);
         ASSERT_STREQ(got->disks[0].src, "/img/a");
         got = domain_def_free(got);
-        ASSERT_OK(uuid_parse(UUID1, &u));
+        ASSERT_OK(uuid_from_string(UUID1, &u));
         ASSERT_OK(xl_store_load_by_uuid(s, &u, &got, &e));
         ASSERT_STREQ(got->name, "a");
         got = domain_def_free(got);
@@ -349,7 +349,7 @@ static void *saver(void *arg) {
                 if (asprintf(&name, "t%lx-%u", (unsigned long) pthread_self() & 0xffff, i) < 0)
                         return (void *) 1;
                 def = make_def("x", UUID1, 128);
-                if (free_and_strdup(&def->name, name) < 0 || uuid_generate(&def->uuid) < 0)
+                if (free_and_strdup(&def->name, name) < 0 || uuid_new_random(&def->uuid) < 0)
                         return (void *) 1;
                 if (xl_store_save(s, def, &e) != 1)
                         return (void *) 1;

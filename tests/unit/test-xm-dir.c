@@ -110,8 +110,8 @@ TEST(first_file_claiming_a_name_wins) {
         put(d, "b-second", "web", U2);
         ASSERT_OK(xm_dir_new(d, 4, true, &x, NULL));
         ASSERT_EQ(count(x), 1u);
-        ASSERT_OK(uuid_parse(U1, &u1));
-        ASSERT_OK(uuid_parse(U2, &u2));
+        ASSERT_OK(uuid_from_string(U1, &u1));
+        ASSERT_OK(uuid_from_string(U2, &u2));
         ASSERT_OK(xm_dir_find_uuid(x, &u1, &name));
         ASSERT_STREQ(name, "web");
         ASSERT_ERROR(xm_dir_find_uuid(x, &u2, &name), ENOENT);
@@ -193,7 +193,7 @@ TEST(define_without_uuid_keeps_identity) {
         {
                 XvUuid u3;
 
-                ASSERT_OK(uuid_parse(U3, &u3));
+                ASSERT_OK(uuid_from_string(U3, &u3));
                 ASSERT_TRUE(uuid_equal(&back->uuid, &u3));
         }
         test_rm_rf(d);

@@ -61,7 +61,7 @@ TEST(defaults) {
         ASSERT_STREQ(def->name, "a");
         /* A uuid is generated when the file has none. */
         ASSERT_TRUE(def->has_uuid);
-        ASSERT_FALSE(uuid_is_null(&def->uuid));
+        ASSERT_FALSE(uuid_is_zero(&def->uuid));
         ASSERT_EQ(def->memory_kib, 128u * 1024);
         ASSERT_EQ(def->current_memory_kib, 128u * 1024);
         ASSERT_EQ(def->vcpus, 1u);

@@ -812,7 +812,7 @@ TEST(xenstore_backend_path_names_the_frontend) {
 TEST(xenstore_vm_path_names_the_uuid) {
         XvUuid u = {}, want;
 
-        ASSERT_OK(uuid_parse("6f1a2b3c-0000-4000-8000-000000066001", &want));
+        ASSERT_OK(uuid_from_string("6f1a2b3c-0000-4000-8000-000000066001", &want));
         ASSERT_OK(xenstore_path_vm_uuid("/vm/6f1a2b3c-0000-4000-8000-000000066001/image/ostype", &u));
         ASSERT_TRUE(uuid_equal(&u, &want));
         u = (XvUuid) {};

@@ -438,7 +438,7 @@ static void do_create_domain(Server *s, void *arg) {
         XvUuid u;
         int r;
 
-        ASSERT_OK(uuid_parse("11111111-2222-3333-4444-555555555555", &u));
+        ASSERT_OK(uuid_from_string("11111111-2222-3333-4444-555555555555", &u));
         if (config_text)
                 ASSERT_OK(sexpr_parse_string(config_text, &config, NULL));
         r = xsim_domain_create(s->host, "guest", &u, config_text && strstr(config_text, "hvm"),

@@ -55,7 +55,7 @@ TEST(dom0_exists_from_the_start) {
 
         ASSERT_NOT_NULL(d0);
         ASSERT_STREQ(d0->name, "Domain-0");
-        ASSERT_TRUE(uuid_is_null(&d0->uuid));
+        ASSERT_TRUE(uuid_is_zero(&d0->uuid));
         ASSERT_EQ(d0->state, XSIM_STATE_RUNNING);
         ASSERT_FALSE(d0->managed);
         ASSERT_EQ(d0->max_vcpus, host->nr_cpus);
@@ -112,7 +112,7 @@ TEST(create_starts_paused_with_increasing_domids) {
         ASSERT_EQ(a->state, XSIM_STATE_PAUSED);
         ASSERT_STREQ(xsim_domain_state_string(a, buf), "--p---");
         ASSERT_EQ(a->max_memory_kib, 65536u);
-        ASSERT_FALSE(uuid_is_null(&a->uuid));
+        ASSERT_FALSE(uuid_is_zero(&a->uuid));
         ASSERT_STREQ(a->on_poweroff, "destroy");
         ASSERT_STREQ(a->on_reboot, "restart");
         ASSERT_STREQ(a->on_crash, "restart");
@@ -438,7 +438,7 @@ TEST(host_files_follow_the_state) {
                 XvUuid uuid;
                 XsimDomain *m;
 
-                ASSERT_OK(uuid_parse("6b656e63-6800-4000-8000-0000000000aa", &uuid));
+                ASSERT_OK(uuid_from_string("6b656e63-6800-4000-8000-0000000000aa", &uuid));
                 ASSERT_OK(xsim_domain_define(host, "m", &uuid, false, 65536, 65536, 1, NULL, &m, NULL));
                 (void) snprintf(p, sizeof(p), "%s/var/lib/xend/domains/%s", root, uuid_format(&uuid, u));
                 ASSERT_EQ(access(p, F_OK), 0);
@@ -468,7 +468,7 @@ TEST(bench_populate) {
         ASSERT_NOT_NULL(mkdtemp(path));
         (void) snprintf(sock, sizeof(sock), "%s/ctl", path);
         ASSERT_OK(xsim_control_new(host, sock, NULL, &c));
-        ASSERT_OK(uuid_parse("6b656e63-6800-4000-8000-00000005eed0", &u));
+        ASSERT_OK(uuid_from_string("6b656e63-6800-4000-8000-00000005eed0", &u));
         ASSERT_OK(sexpr_parse_string("(vm (name xvbench-seed) (uuid 6b656e63-6800-4000-8000-00000005eed0) "
                                      "(memory 2) (vcpus 1) (image (linux (kernel /boot/vmlinuz-bench))) "
                                      "(device (vbd (dev xvda) (uname file:/var/lib/xen/images/xvbench-seed.img) (mode w))) "

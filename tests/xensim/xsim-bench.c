@@ -87,7 +87,7 @@ int xsim_bench_populate(XsimHost *host, const char *seed, const char *prefix, un
                 XvUuid uuid;
 
                 xsim_bench_identity(prefix, i, name, uuid_s, mac);
-                r = uuid_parse(uuid_s, &uuid);
+                r = uuid_from_string(uuid_s, &uuid);
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Bad UUID '%s'", uuid_s);
                 /* New domains only: a second populate of the same range is a mistake, not an

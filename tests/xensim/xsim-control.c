@@ -120,7 +120,7 @@ int xsim_control_create_domain(XsimHost *host, const char *name, unsigned memory
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Invalid memory size %u MiB", memory_mib);
         if (vcpus < 1 || vcpus > XSIM_VCPUS_MAX)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Invalid number of vcpus %u", vcpus);
-        r = uuid_generate(&uuid);
+        r = uuid_new_random(&uuid);
         if (r < 0)
                 return xv_error_set_errnof(error, r, "Cannot generate a UUID");
 

@@ -189,10 +189,10 @@ static int domain_new(XsimHost *host, const char *name, const XvUuid *uuid, bool
         d->name = strdup(name);
         if (!d->name)
                 return -ENOMEM;
-        if (uuid && !uuid_is_null(uuid))
+        if (uuid && !uuid_is_zero(uuid))
                 d->uuid = *uuid;
         else {
-                r = uuid_generate(&d->uuid);
+                r = uuid_new_random(&d->uuid);
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Cannot generate a UUID");
         }
@@ -225,7 +225,7 @@ static int check_unique(XsimHost *host, XsimDomain *self, const char *name, cons
                                              "Domain '%s' already exists with ID '%d'", name, o->domid);
                 return xv_error_setf(error, XVP_ERR_DOM_EXIST, "Domain '%s' already exists", name);
         }
-        if (uuid && !uuid_is_null(uuid)) {
+        if (uuid && !uuid_is_zero(uuid)) {
                 o = xsim_domain_by_uuid(host, uuid);
                 if (o && o != self) {
                         char buf[UUID_STRING_BUF];
@@ -423,7 +423,7 @@ XsimDomain *xsim_domain_lookup(XsimHost *host, const char *s) {
                 return d;
         if (safe_atoi(s, &id) >= 0)
                 return xsim_domain_by_id(host, id);
-        if (uuid_parse(s, &uuid) >= 0)
+        if (uuid_from_string(s, &uuid) >= 0)
                 return xsim_domain_by_uuid(host, &uuid);
         return NULL;
 }
@@ -460,7 +460,7 @@ int xsim_domain_create(XsimHost *host, const char *name, const XvUuid *uuid, boo
          * the new configuration, as XenD did. */
         existing = xsim_domain_by_name(host, name);
         if (existing && existing->managed && !domain_is_active(existing) &&
-            (!uuid || uuid_is_null(uuid) || uuid_equal(uuid, &existing->uuid))) {
+            (!uuid || uuid_is_zero(uuid) || uuid_equal(uuid, &existing->uuid))) {
                 _cleanup_(domain_freep) XsimDomain *tmp = NULL;
 
                 r = domain_new(host, name, &existing->uuid, hvm, memory_kib, max_memory_kib, vcpus,
@@ -534,13 +534,13 @@ int xsim_domain_define(XsimHost *host, const char *name, const XvUuid *uuid, boo
         /* Redefinition: same name and (if given) same UUID replaces the stored configuration. A
          * running domain keeps its live values; only a halted one takes the new facts. */
         existing = xsim_domain_by_name(host, name);
-        if (!existing && uuid && !uuid_is_null(uuid))
+        if (!existing && uuid && !uuid_is_zero(uuid))
                 existing = xsim_domain_by_uuid(host, uuid);
         if (existing) {
                 if (existing->domid == 0)
                         return xv_error_setf(error, XVP_ERR_OPERATION_DENIED,
                                              "Cannot redefine privileged domain %s", existing->name);
-                if (uuid && !uuid_is_null(uuid) && !uuid_equal(uuid, &existing->uuid))
+                if (uuid && !uuid_is_zero(uuid) && !uuid_equal(uuid, &existing->uuid))
                         return xv_error_setf(error, XVP_ERR_DOM_EXIST,
                                              "Domain '%s' already exists with a different UUID", name);
                 if (!streq(existing->name, name)) {

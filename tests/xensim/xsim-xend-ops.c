@@ -534,7 +534,7 @@ static int vm_facts(const Sexpr *vm, VmFacts *f, XvError *error) {
                 return xv_error_setf(error, XVP_ERR_NO_NAME, "Invalid configuration: missing name");
 
         s = sexpr_node(vm, "vm/uuid");
-        if (s && uuid_parse(s, &f->uuid) < 0)
+        if (s && uuid_from_string(s, &f->uuid) < 0)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Invalid UUID: %s", s);
 
         r = vm_u64(vm, "vm/memory", XEND_DEFAULT_MEMORY_MIB, &mem, error);
@@ -805,7 +805,7 @@ static int op_restore(XsimXend *x, const HttpRequest *req, XendReply *rep) {
                                  e.message ?: "no state record");
 
         name = sexpr_node(st, "xsim_state/name");
-        if (!name || uuid_parse(strempty(sexpr_node(st, "xsim_state/uuid")), &uuid) < 0)
+        if (!name || uuid_from_string(strempty(sexpr_node(st, "xsim_state/uuid")), &uuid) < 0)
                 return reply_err(rep, 200, "Restore failed: not a valid guest state file: identity");
         r = state_u64(st, "memory_kib", &mem, &e);
         r = r < 0 ? r : state_u64(st, "max_memory_kib", &maxmem, &e);
