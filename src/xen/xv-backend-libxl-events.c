@@ -12,12 +12,13 @@
  * reason Xen gives (the shutdown code) or, for what xenvirtd did itself, the action it recorded.
  * Operations queue only DEFINED/UNDEFINED (the store leaves no trace the diff could see).
  *
- * Two more watches, on the trees /local/domain and /vm (a channel of their own, h->xs_tree, in
- * the same epoll set), keep dumpxml's cache honest: a write below a domain's nodes (another tool
- * attaching a disk, setting the memory target, renaming) drops the cached text of that domain and
- * the shared info snapshot. Such writes cost no look at the hypervisor (a domain starting writes
- * dozens of them, and @introduceDomain says so anyway); a domain's name or vm node also drops the
- * name cache.
+ * Two more watches on the same channel, on the trees /local/domain and /vm, keep dumpxml's cache
+ * honest: a write below a domain's nodes (another tool attaching a disk, setting the memory
+ * target, renaming) drops the cached text of that domain and the shared info snapshot. Such
+ * writes cost no look at the hypervisor (a domain starting writes dozens of them, and
+ * @introduceDomain says so anyway); a domain's name or vm node also drops the name cache. (A
+ * second xenstore channel for them, as this backend once had, went with intermittent heap
+ * corruption on real Xen while guests booted or shut down: one channel, as the xend backend has.)
  *
  * The libxl event thread: libxl leaves a guest's own poweroff/reboot/crash to the toolstack
  * (`xl` keeps a process per domain for it). For the domains xenvirtd started, the thread watches
@@ -94,14 +95,8 @@ int lx_events_init(LibxlBackend *h, XvError *error) {
                 if (r < 0)
                         return xv_error_set_errnof(error, r, "Cannot build the event poll set");
                 /* dumpxml's cache: any write below a domain's nodes drops its text (a reconnect
-                 * resyncs, which drops everything), on a channel of its own. */
-                r = xenstore_open_or_retry(/* read_only= */ true, &h->xs_tree, NULL);
-                if (r < 0)
-                        return r == -ENOMEM ? r : xv_error_set_errnof(error, r, "Cannot open a xenstore channel");
-                r = xvb_epoll_add(h->epoll_fd, xenstore_event_fd(h->xs_tree));
-                if (r < 0)
-                        return xv_error_set_errnof(error, r, "Cannot build the event poll set");
-                r = xenstore_watch_domain_trees(h->xs_tree);
+                 * resyncs, which drops everything). */
+                r = xenstore_watch_domain_trees(h->xs);
                 if (r < 0)
                         return r;
         }
@@ -118,7 +113,6 @@ void lx_events_done(LibxlBackend *h) {
         h->wake_fd = safe_close(h->wake_fd);
         h->timer_fd = safe_close(h->timer_fd);
         h->stop_fd = safe_close(h->stop_fd);
-        h->xs_tree = xenstore_close(h->xs_tree);
         xvb_snaps_free(h->snap, h->n_snap);
         h->snap = NULL;
         h->n_snap = 0;
@@ -281,50 +275,35 @@ static int diff(void *backend, const LxSnap *old, size_t n_old, LxSnap *now, siz
         return 0;
 }
 
-/* Drops dumpxml's cached texts that the fired @paths (of h->xs_tree) may have changed: a domain's
- * own nodes (by id), its backend devices (by frontend id), its /vm nodes (by uuid); anything else
- * in those trees (a watch's initial fire on the tree itself) drops every text. The global watches
- * every channel has (@introduceDomain, @releaseDomain) are h->xs's business. True when a path
- * names a domain (its directory, name or vm node) or is one this does not know: then the caller
- * drops the name cache. */
-static bool drop_paths(LibxlBackend *h, char **paths) {
-        bool rescan = false;
+/* Sorts what fired on h->xs. The special watches (@introduceDomain, @releaseDomain: a domain came
+ * or went) drop the name cache and ask for a look at the hypervisor. A write below a domain's
+ * nodes drops the cached texts it may have changed: the domain's own nodes (by id), its backend
+ * devices (by frontend id), its /vm nodes (by uuid); anything else in those trees (a watch's
+ * initial fire on the tree itself) drops every text. Such a write also drops the shared info
+ * snapshot, and the name cache when it names a domain (its directory, name or vm node) or is one
+ * this does not know; it costs no look. True when a special watch fired. */
+static bool sort_paths(LibxlBackend *h, char **paths) {
+        bool special = false, tree = false, rescan = false;
 
-        STRV_FOREACH(p, paths)
-                if ((*p)[0] != '@' && xvb_xml_cache_drop_path(h->xml_cache, *p) != XVB_TREE_NODE)
+        STRV_FOREACH(p, paths) {
+                if ((*p)[0] == '@') {
+                        special = true;
+                        continue;
+                }
+                tree = true;
+                if (xvb_xml_cache_drop_path(h->xml_cache, *p) != XVB_TREE_NODE)
                         rescan = true;
-        return rescan;
-}
-
-/* The events of h->xs_tree: what they drop. Whether anything fired. */
-static int collect_tree(LibxlBackend *h) {
-        _cleanup_strv_free_ char **paths = NULL;
-        bool resync = false;
-        int r;
-
-        if (!h->xs_tree)
-                return 0;
-        r = xenstore_read_events(h->xs_tree, &paths, &resync, NULL);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || resync) {
-                /* Events may have been lost. */
-                xml_cache_drop_all(h->xml_cache);
-                lx_cache_invalidate(h);
-                return 1;
         }
-        if (strv_length(paths) == 0)
-                return 0;
-        /* Whatever changed may show in a domain's numbers. */
-        xvb_info_cache_invalidate(&h->info);
-        if (drop_paths(h, paths))
+        if (tree)
+                xvb_info_cache_invalidate(&h->info);
+        if (special || rescan)
                 lx_cache_invalidate(h);
-        return 1;
+        return special;
 }
 
 /* @look: look at the hypervisor's list whatever fired (after an operation). Otherwise writes below
- * the domains' xenstore nodes alone (h->xs_tree: they only drop cached texts and numbers) cost no
- * look; anything else does, as before those watches. */
+ * the domains' xenstore nodes alone (they only drop cached texts and numbers, sort_paths()) cost
+ * no look; anything else does, as before those watches. */
 static int collect_as(LibxlBackend *h, EventList *e, bool look) {
         _cleanup_strv_free_ char **paths = NULL;
         LxSnap *now = NULL;
@@ -336,22 +315,21 @@ static int collect_as(LibxlBackend *h, EventList *e, bool look) {
         fired = xvb_drain(h->wake_fd) | xvb_drain(h->timer_fd);
         if (fired)
                 look = true;
-        r = collect_tree(h);
-        if (r < 0)
-                return r;
-        if (r > 0)
-                fired = true;
         if (h->xs) {
                 bool resync = false;
 
                 r = xenstore_read_events(h->xs, &paths, &resync, NULL);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0 || resync)
+                if (r < 0 || resync) {
+                        /* Events may have been lost. */
                         xml_cache_drop_all(h->xml_cache);
-                if (r < 0 || resync || strv_length(paths) > 0) {
-                        look = true;
                         lx_cache_invalidate(h);
+                        look = true;
+                } else if (strv_length(paths) > 0) {
+                        fired = true;
+                        if (sort_paths(h, paths))
+                                look = true;
                 }
         }
         /* Nothing fired at all (a spurious wake-up, or no xenstore): look, as always before. */

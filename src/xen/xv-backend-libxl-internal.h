@@ -123,7 +123,6 @@ typedef struct LibxlBackend {
         /* The watches on /local/domain and /vm that drop dumpxml's texts, on a channel of their
          * own: a guest writing its own nodes must not make h->xs's events pending (which drops
          * the name cache at every lookup until the loop drained them). */
-        XsChannel *xs_tree;
 
         pthread_mutex_t event_lock;
         LxSnap *snap;

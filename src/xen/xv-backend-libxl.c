@@ -89,26 +89,22 @@ void lx_changed(LibxlBackend *h, const char *name, const XvUuid *uuid) {
                 xml_cache_drop_all(h->xml_cache);
 }
 
-/* Whether channel @xs has pending watch events that nobody drained yet (true without a channel). */
-static bool channel_events_pending(XsChannel *xs) {
-        struct pollfd p = { .fd = xs ? xenstore_event_fd(xs) : -1, .events = POLLIN };
+/* Whether xenstore has pending watch events that nobody drained yet (true without a channel): then
+ * names may have changed. */
+static bool xenstore_events_pending(LibxlBackend *h) {
+        struct pollfd p = { .fd = h->xs ? xenstore_event_fd(h->xs) : -1, .events = POLLIN };
 
         if (p.fd < 0)
                 return true;
         return poll(&p, 1, 0) != 0;
 }
 
-/* Whether xenstore has pending watch events that nobody drained yet: then names may have changed. */
-static bool xenstore_events_pending(LibxlBackend *h) {
-        return channel_events_pending(h->xs);
-}
-
-/* Whether the name cache is current: valid, and no watch event waits on either channel (every
- * domain introduced or released fires one on h->xs, every write of a domain's name or vm node
- * one on h->xs_tree). Then a domain it does not know is not running (but for one that is still
- * being built, which xenstore does not name yet). Called with cache_lock held. */
+/* Whether the name cache is current: valid, and no watch event waits (every domain introduced or
+ * released fires one, as does every write of a domain's name or vm node). Then a domain it does
+ * not know is not running (but for one that is still being built, which xenstore does not name
+ * yet). Called with cache_lock held. */
 static bool cache_current_locked(LibxlBackend *h) {
-        return h->cache_valid && !xenstore_events_pending(h) && !channel_events_pending(h->xs_tree);
+        return h->cache_valid && !xenstore_events_pending(h);
 }
 
 static int cache_refresh_locked(LibxlBackend *h, XvError *error) {
