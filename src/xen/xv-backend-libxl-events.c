@@ -275,30 +275,32 @@ static int diff(void *backend, const LxSnap *old, size_t n_old, LxSnap *now, siz
         return 0;
 }
 
-/* Sorts what fired on h->xs. The special watches (@introduceDomain, @releaseDomain: a domain came
- * or went) drop the name cache and ask for a look at the hypervisor. A write below a domain's
- * nodes drops the cached texts it may have changed: the domain's own nodes (by id), its backend
- * devices (by frontend id), its /vm nodes (by uuid); anything else in those trees (a watch's
- * initial fire on the tree itself) drops every text. Such a write also drops the shared info
- * snapshot, and the name cache when it names a domain (its directory, name or vm node) or is one
- * this does not know; it costs no look. True when a special watch fired. */
+/* Sorts what fired on h->xs by xvb_xml_cache_drop_path(), as the xend backend does. A path outside
+ * the domains' trees (@introduceDomain, @releaseDomain: a domain came or went, or one this does
+ * not know) drops the name cache and asks for a look at the hypervisor. A write below a domain's
+ * nodes has dropped the cached texts it may have changed; it also drops the shared info snapshot,
+ * and the name cache when it names a domain (its directory, name or vm node); it costs no look.
+ * True when a path asks for a look. */
 static bool sort_paths(LibxlBackend *h, char **paths) {
-        bool special = false, tree = false, rescan = false;
+        bool look = false, tree = false, rescan = false;
 
-        STRV_FOREACH(p, paths) {
-                if ((*p)[0] == '@') {
-                        special = true;
-                        continue;
-                }
-                tree = true;
-                if (xvb_xml_cache_drop_path(h->xml_cache, *p) != XVB_TREE_NODE)
+        STRV_FOREACH(p, paths)
+                switch (xvb_xml_cache_drop_path(h->xml_cache, *p)) {
+                case XVB_TREE_OTHER:
+                        look = true;
+                        break;
+                case XVB_TREE_IDENTITY:
                         rescan = true;
-        }
+                        _fallthrough_;
+                case XVB_TREE_NODE:
+                        tree = true;
+                        break;
+                }
         if (tree)
                 xvb_info_cache_invalidate(&h->info);
-        if (special || rescan)
+        if (look || rescan)
                 lx_cache_invalidate(h);
-        return special;
+        return look;
 }
 
 /* @look: look at the hypervisor's list whatever fired (after an operation). Otherwise writes below
