@@ -37,12 +37,6 @@ struct ClientEvent {
         size_t n_msgs;
 };
 
-typedef struct OutMsg OutMsg;
-struct OutMsg {
-        OutMsg *next;
-        Message *msg;
-};
-
 typedef struct EventCallback {
         int callback_id;
         int event_id;
@@ -76,7 +70,7 @@ struct Client {
         char description[64];
         char *uri;
 
-        OutMsg *out_head, *out_tail;
+        Message *out_head, *out_tail;   /* linked through Message.next */
         size_t out_count;
         size_t out_bytes;
         size_t out_offset;              /* bytes of out_head already written */
@@ -146,12 +140,11 @@ static void client_update_events(Client *c) {
 }
 
 static void client_drop_queue(Client *c) {
-        OutMsg *o;
+        Message *o;
 
         while ((o = c->out_head)) {
                 c->out_head = o->next;
-                message_free(o->msg);
-                free(o);
+                message_free(o);
         }
         c->out_tail = NULL;
         c->out_count = c->out_bytes = c->out_offset = 0;
@@ -247,10 +240,10 @@ Client *client_unref(Client *c) {
 /* Writes as much of the queue as the socket takes. */
 static int client_flush(Client *c) {
         while (c->out_head) {
-                OutMsg *o = c->out_head;
+                Message *o = c->out_head;
                 ssize_t n;
 
-                n = send(c->fd, o->msg->frame + c->out_offset, o->msg->size - c->out_offset,
+                n = send(c->fd, o->frame + c->out_offset, o->size - c->out_offset,
                          MSG_DONTWAIT | MSG_NOSIGNAL);
                 if (n < 0) {
                         if (errno == EAGAIN || errno == EINTR)
@@ -258,17 +251,16 @@ static int client_flush(Client *c) {
                         return -errno;
                 }
                 c->out_offset += (size_t) n;
-                if (c->out_offset < o->msg->size)
+                if (c->out_offset < o->size)
                         break;
 
                 c->out_head = o->next;
                 if (!c->out_head)
                         c->out_tail = NULL;
                 c->out_count--;
-                c->out_bytes -= o->msg->size;
+                c->out_bytes -= o->size;
                 c->out_offset = 0;
-                message_free(o->msg);
-                free(o);
+                message_free(o);
         }
         return 0;
 }
@@ -285,7 +277,6 @@ static void client_after_flush(Client *c) {
 }
 
 int client_send(Client *c, Message *msg) {
-        OutMsg *o;
         int r;
 
         assert(c);
@@ -305,18 +296,12 @@ int client_send(Client *c, Message *msg) {
                 return -ENOBUFS;
         }
 
-        o = new0(OutMsg, 1);
-        if (!o) {
-                message_free(msg);
-                client_disconnect(c);
-                return -ENOMEM;
-        }
-        o->msg = msg;
+        msg->next = NULL;
         if (c->out_tail)
-                c->out_tail->next = o;
+                c->out_tail->next = msg;
         else
-                c->out_head = o;
-        c->out_tail = o;
+                c->out_head = msg;
+        c->out_tail = msg;
         c->out_count++;
         c->out_bytes += msg->size;
 

@@ -23,6 +23,9 @@
 
 /* The polkit questions one call may need before it runs: its @acl and its @aclflag action. */
 #define CALL_CHECKS_MAX 2u
+/* Return structures up to this size are built on the stack of call_run_full() (all of the
+ * protocol's are: their strings and arrays are pointers). */
+#define CALL_RET_INLINE_MAX 256u
 
 typedef enum CallStage {
         CALL_AUTHORIZE,                 /* connection-level check (AUTH_POLKIT), then per-call ACLs */
@@ -57,15 +60,16 @@ typedef struct Call {
         char *ret_name;                 /* ... copied from the reply by call_run() */
         XvUuid ret_uuid;
         bool have_ret_dom;
+
+        /* The decoded arguments (@args while set), in the call's own allocation. */
+        max_align_t args_storage[];
 } Call;
 
 static Call *call_free(Call *call) {
         if (!call)
                 return NULL;
-        if (call->args) {
+        if (call->args)
                 xdr_free(call->row->args_filter, call->args);
-                free(call->args);
-        }
         message_free(call->reply);
         if (call->query) {
                 polkit_query_cancel(call->query);
@@ -141,13 +145,23 @@ static void audit_call(const Call *call, const void *ret) {
  * the call untouched, and -EWOULDBLOCK is returned: the caller hands it to a worker. */
 static int call_run_full(Call *call, bool first_try) {
         _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
-        _cleanup_free_ void *ret = NULL;
+        union {
+                max_align_t align;
+                uint8_t bytes[CALL_RET_INLINE_MAX];
+        } ret_inline;
+        _cleanup_free_ void *ret_heap = NULL;
         const ProcRow *row = call->row;
+        void *ret;
         int r;
 
-        ret = calloc(1, MAX(row->ret_size, (size_t) 1));
-        if (!ret)
-                return -ENOMEM;
+        if (row->ret_size <= sizeof(ret_inline)) {
+                memset(&ret_inline, 0, sizeof(ret_inline));
+                ret = &ret_inline;
+        } else {
+                ret = ret_heap = calloc(1, row->ret_size);
+                if (!ret)
+                        return -ENOMEM;
+        }
 
         r = row->handler(call->manager, call->client, call->args, ret, &error);
         if (first_try && r == -EWOULDBLOCK) {
@@ -183,11 +197,9 @@ static int call_run_full(Call *call, bool first_try) {
 
         if (row->ret_size > 0)
                 xdr_free(row->ret_filter, ret);
-        if (row->args_size > 0) {
+        if (row->args_size > 0)
                 xdr_free(row->args_filter, call->args);
-                call->args = mfree(call->args);
-        } else
-                call->args = mfree(call->args);
+        call->args = NULL;
         return 0;
 }
 
@@ -559,7 +571,8 @@ static void dispatch_call(Manager *m, Client *c, Message *msg) {
                 return;
         }
 
-        call = new0(Call, 1);
+        /* The call and room for its arguments: one allocation. */
+        call = calloc(1, sizeof(Call) + MAX(row->args_size, (size_t) 1));
         if (!call) {
                 client_disconnect(c);
                 return;
@@ -569,16 +582,12 @@ static void dispatch_call(Manager *m, Client *c, Message *msg) {
         call->row = row;
         call->header = *h;
         call->waiter.cancel = call_waiter_cancel;
-        call->args = calloc(1, MAX(row->args_size, (size_t) 1));
-        if (!call->args) {
-                client_disconnect(c);
-                return;
-        }
+        call->args = call->args_storage;
 
         r = message_decode_payload(msg, row->args_size > 0 ? row->args_filter : NULL, call->args, &error);
         if (r < 0) {
                 error.domain = XVP_FROM_RPC;
-                call->args = mfree(call->args);
+                call->args = NULL;      /* what was decoded is freed already */
                 send_error(c, h, &error, r);
                 return;
         }

@@ -25,7 +25,8 @@
 struct MessageReader {
         uint8_t length[MESSAGE_LEN_SIZE];
         size_t length_filled;
-        uint8_t *frame;         /* allocated once the length word passed the checks */
+        uint8_t *frame;         /* allocated once the length word passed the checks (@small
+                                 * for a frame of at most MESSAGE_INLINE_MAX bytes) */
         size_t frame_size;      /* the length word: what the complete frame needs */
         size_t frame_allocated; /* <= frame_size */
         size_t frame_filled;
@@ -33,6 +34,7 @@ struct MessageReader {
         uint8_t *ahead;         /* bytes read past the frame in progress (frames sent back to back) */
         size_t ahead_start, ahead_end;
         bool drained;           /* the last read(2) returned less than it asked for */
+        uint8_t small[MESSAGE_INLINE_MAX];      /* reused: a small frame costs no allocation */
 };
 
 static uint32_t be32_read(const uint8_t *p) {
@@ -50,12 +52,35 @@ static int rpc_error(XvError *error, int r) {
         return xv_error_domain(error, XVP_FROM_RPC, r);
 }
 
+/* The frame bytes of a Message allocated with them (message_new_inline()). */
+static uint8_t *message_inline_frame(Message *m) {
+        return (uint8_t *) (m + 1);
+}
+
 Message *message_free(Message *m) {
         if (!m)
                 return NULL;
-        free(m->frame);
+        if (m->frame != message_inline_frame(m))
+                free(m->frame);
         free(m);
         return NULL;
+}
+
+/* A Message with room for @size frame bytes (at most MESSAGE_INLINE_MAX) in the same allocation,
+ * a copy of @frame; the header is the caller's to fill. */
+static Message *message_new_inline(const uint8_t *frame, size_t size) {
+        Message *m;
+
+        assert(size <= MESSAGE_INLINE_MAX);
+        m = malloc(sizeof(Message) + size);
+        if (!m)
+                return NULL;
+        *m = (Message) {
+                .frame = message_inline_frame(m),
+                .size = size,
+        };
+        memcpy(m->frame, frame, size);
+        return m;
 }
 
 int message_length_decode(const uint8_t word[static 4], size_t frame_max, size_t *ret_size, XvError *error) {
@@ -112,6 +137,21 @@ static int message_new_take(uint8_t *frame, size_t size, Message **ret, XvError 
         m->frame = frame;
         m->size = size;
         *ret = m;
+        return 0;
+}
+
+/* Like message_new_take(), for a small frame copied into the Message (@frame stays the caller's). */
+static int message_new_copy(const uint8_t *frame, size_t size, Message **ret, XvError *error) {
+        _cleanup_(message_freep) Message *m = NULL;
+        int r;
+
+        m = message_new_inline(frame, size);
+        if (!m)
+                return -ENOMEM;
+        r = header_decode(m->frame, size, &m->header, error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
@@ -238,6 +278,15 @@ int message_encode(const xvp_message_header *header, xdrproc_t filter, const voi
         assert(!filter || payload);
 
         if (frame_encode(header, filter, payload, small, sizeof(small), &size)) {
+                if (size <= MESSAGE_INLINE_MAX) {
+                        Message *m = message_new_inline(small, size);
+
+                        if (!m)
+                                return -ENOMEM;
+                        m->header = *header;
+                        *ret = m;
+                        return 0;
+                }
                 frame = malloc(size);
                 if (!frame)
                         return -ENOMEM;
@@ -456,7 +505,8 @@ int message_reader_new(size_t frame_max, MessageReader **ret) {
 MessageReader *message_reader_free(MessageReader *r) {
         if (!r)
                 return NULL;
-        free(r->frame);
+        if (r->frame != r->small)
+                free(r->frame);
         free(r->ahead);
         free(r);
         return NULL;
@@ -507,7 +557,7 @@ static int reader_advance(MessageReader *r, size_t n, XvError *error) {
                 if (k < 0)
                         return k;
 
-                r->frame = malloc(MIN(size, MESSAGE_READER_INITIAL));
+                r->frame = size <= sizeof(r->small) ? r->small : malloc(MIN(size, MESSAGE_READER_INITIAL));
                 if (!r->frame)
                         return -ENOMEM;
                 memcpy(r->frame, r->length, MESSAGE_LEN_SIZE);
@@ -665,7 +715,10 @@ int message_reader_pop(MessageReader *r, Message **ret) {
 
         frame = r->frame;
         size = r->frame_size;
-        k = message_new_take(frame, size, ret, NULL);
+        if (frame == r->small)
+                k = message_new_copy(frame, size, ret, NULL);
+        else
+                k = message_new_take(frame, size, ret, NULL);
         if (k < 0)
                 return k;       /* OOM: the frame stays, a later pop may succeed */
 

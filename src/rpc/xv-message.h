@@ -30,10 +30,16 @@
 /* libvirtd puts serial 1 into the events it sends; the clients ignore it. Do the same. */
 #define MESSAGE_EVENT_SERIAL    1u
 
+/* Frames up to this size live in their Message's own allocation (one malloc per message): the
+ * calls and replies of lookups, getinfo and the like are 28 to a few hundred bytes. */
+#define MESSAGE_INLINE_MAX      ((size_t) 1024)
+
 /* One complete frame, with its header decoded. */
 typedef struct Message {
+        struct Message *next;   /* free for the holder's queue (a client's outgoing frames) */
         xvp_message_header header;
-        uint8_t *frame;         /* the whole frame, length word included; owned */
+        uint8_t *frame;         /* the whole frame, length word included; owned (in this
+                                 * allocation, right after the struct, when small) */
         size_t size;            /* bytes in frame, equal to the length word */
 } Message;
 
