@@ -148,7 +148,6 @@ struct xv_domain {
         int id;
 };
 
-uint64_t now_usec(void);
 void event_fd_signal(int fd);
 void event_fd_drain(int fd);
 

@@ -23,6 +23,7 @@
 
 #include "xv-alloc.h"
 #include "xv-client.h"
+#include "xv-time.h"
 
 #define URI_DEFAULT             "xen:///system"
 #define CONN_CLOSE_TIMEOUT_USEC (10u * 1000000u)        /* for CONNECT_CLOSE at the last unref */
@@ -38,13 +39,6 @@ struct Call {
         pthread_cond_t cond;
         Call *next;
 };
-
-uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 void event_fd_signal(int fd) {
         uint64_t one = 1;
@@ -310,7 +304,7 @@ static void conn_handle_frame(xv_conn *c, Message *m) {
         bool keep = false;
 
         pthread_mutex_lock(&c->lock);
-        c->last_rx_usec = now_usec();
+        c->last_rx_usec = monotonic_usec();
         c->ka_sent = 0;
 
         if (h->prog == XVP_KEEPALIVE_PROGRAM && h->vers == XVP_KEEPALIVE_PROTOCOL_VERSION) {
@@ -359,7 +353,7 @@ static void *io_thread_main(void *userdata) {
                 pong = c->pong_pending;
                 if (c->keepalive_supported && c->ka_interval > 0) {
                         uint64_t due = c->last_rx_usec + (uint64_t) c->ka_interval * 1000000u * (c->ka_sent + 1);
-                        uint64_t now = now_usec();
+                        uint64_t now = monotonic_usec();
 
                         if (now >= due) {
                                 if (c->ka_sent >= c->ka_count) {
@@ -510,7 +504,7 @@ int conn_call(xv_conn *c, int proc, xdrproc_t args_filter, const void *args, xdr
         calls_link(c, &call);
         pthread_mutex_unlock(&c->lock);
 
-        uint64_t deadline = timeout > 0 ? now_usec() + timeout : 0;
+        uint64_t deadline = timeout > 0 ? monotonic_usec() + timeout : 0;
 
         r = conn_write_message(c, m, error);
 
@@ -653,7 +647,7 @@ static xv_conn *conn_new(void) {
         pthread_mutex_init(&c->dispatch_lock, NULL);
         c->ka_interval = KEEPALIVE_INTERVAL_DEFAULT;
         c->ka_count = KEEPALIVE_COUNT_DEFAULT;
-        c->last_rx_usec = now_usec();
+        c->last_rx_usec = monotonic_usec();
         c->next_legacy_id = 1 << 20;
         return c;
 }

@@ -24,6 +24,7 @@
 #include "xv-lock.h"
 #include "xv-log.h"
 #include "xv-macro.h"
+#include "xv-time.h"
 #include "xv-uuid.h"
 #include "xv-xenstore.h"
 
@@ -240,15 +241,8 @@ bool xvb_drain(int fd) {
         return fired;
 }
 
-uint64_t xvb_now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 void xvb_info_cache_init(XvbInfoCache *c, XvbClockFn now, uint64_t max_age_usec) {
-        *c = (XvbInfoCache) { .now = now ?: xvb_now_usec, .max_age_usec = max_age_usec };
+        *c = (XvbInfoCache) { .now = now ?: monotonic_usec, .max_age_usec = max_age_usec };
         (void) pthread_mutex_init(&c->lock, NULL);
 }
 

@@ -135,8 +135,6 @@ uint64_t xvb_info_cache_max_age(XvbInfoCache *c);
  * domain itself. Other errors are @list's. */
 int xvb_info_cache_get(XvbInfoCache *c, XvbListFn list, void *userdata, int domid, const XvUuid *uuid,
                        HcallDomainInfo *ret);
-/* CLOCK_MONOTONIC in µs. */
-uint64_t xvb_now_usec(void);
 
 /* Running domain @id with hypervisor handle @uuid (NULL: any): with @snapshot, from @c (the
  * snapshot all callers share), else, or when the snapshot cannot answer (not in it: just created

@@ -20,6 +20,7 @@
 #include "xv-hoststats.h"
 #include "xv-libxl-ops.h"
 #include "xv-log.h"
+#include "xv-time.h"
 
 #define START_PAUSED            1u      /* VIR_DOMAIN_START_PAUSED */
 #define UNDEFINE_MANAGED_SAVE   1u      /* VIR_DOMAIN_UNDEFINE_MANAGED_SAVE */
@@ -191,7 +192,7 @@ int lx_domain_get_xml(XvHypervisor *hv, const HvDomainRef *dom, unsigned flags, 
         if (r < 0)
                 return r;
         gen = xml_cache_gen(h->xml_cache);
-        stamp = xml_cache_now_usec();
+        stamp = monotonic_usec();
         r = lx_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;

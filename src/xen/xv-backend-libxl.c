@@ -31,6 +31,7 @@
 #include "xv-lock.h"
 #include "xv-log.h"
 #include "xv-parse-util.h"
+#include "xv-time.h"
 
 #define LX_SAVE_DIR_DEFAULT "/var/lib/xenvirt/save"
 
@@ -608,7 +609,7 @@ static int lx_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         (void) pthread_mutex_init(&h->cache_lock, NULL);
         (void) pthread_mutex_init(&h->track_lock, NULL);
         (void) pthread_mutex_init(&h->event_lock, NULL);
-        xvb_info_cache_init(&h->info, xvb_now_usec, XVB_INFO_MAX_AGE_USEC);
+        xvb_info_cache_init(&h->info, monotonic_usec, XVB_INFO_MAX_AGE_USEC);
         if (xml_cache_new_bounded(LX_XML_CACHE_MAX, LX_XML_CACHE_BYTES_MAX, LX_XML_RUNNING_MAX_AGE_USEC,
                                   LX_XML_INACTIVE_MAX_AGE_USEC, &h->xml_cache) < 0)
                 return -ENOMEM;

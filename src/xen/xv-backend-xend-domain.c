@@ -22,6 +22,7 @@
 #include "xv-parse-util.h"
 #include "xv-sexpr-domain.h"
 #include "xv-strbuf.h"
+#include "xv-time.h"
 
 #define START_PAUSED            1u      /* VIR_DOMAIN_START_PAUSED */
 #define UNDEFINE_MANAGED_SAVE   1u      /* VIR_DOMAIN_UNDEFINE_MANAGED_SAVE */
@@ -142,7 +143,7 @@ int xendbe_domain_get_def(XvHypervisor *hv, const HvDomainRef *dom, unsigned fla
         if (r < 0)
                 return r;
         gen = xml_cache_gen(h->xml_cache);
-        stamp = xml_cache_now_usec();
+        stamp = monotonic_usec();
         /* Identity and incarnation only (no copy of XenD's expression): a hit needs nothing else. */
         r = backend_resolve_light(h, dom, &d, error);
         if (r < 0)
@@ -175,7 +176,7 @@ int xendbe_domain_get_xml(XvHypervisor *hv, const HvDomainRef *dom, unsigned fla
         if (r < 0)
                 return r;
         gen = xml_cache_gen(h->xml_cache);
-        stamp = xml_cache_now_usec();
+        stamp = monotonic_usec();
         r = backend_resolve_light(h, dom, &d, error);
         if (r < 0)
                 return r;

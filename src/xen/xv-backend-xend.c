@@ -50,15 +50,9 @@
 #include "xv-log.h"
 #include "xv-parse-util.h"
 #include "xv-sexpr-domain.h"
+#include "xv-time.h"
 
 #define HV_XEND_DOMAINS_DIR "/var/lib/xend/domains"
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 void dom_done(Dom *d) {
         d->name = mfree(d->name);
@@ -915,7 +909,7 @@ static void inactive_put(XendBackend *h, uint64_t gen, const Sexpr *sxp) {
         _cleanup_free_ char *name = NULL, *text = NULL;
         char *shrunk;
         const char *n = sexpr_node(sxp, "domain/name"), *u = sexpr_node(sxp, "domain/uuid");
-        uint64_t stamp = now_usec();
+        uint64_t stamp = monotonic_usec();
         HvDomainInfo info;
         XvUuid uuid;
         int id;
@@ -985,7 +979,7 @@ static uint64_t inactive_ttl_locked(XendBackend *h) {
 /* Whether the cache holds inactive domain @uuid and will for a while yet (half the TTL): then
  * refreshing it from a listing is not worth printing it again. */
 static bool inactive_fresh(XendBackend *h, const XvUuid *uuid) {
-        uint64_t now = now_usec();
+        uint64_t now = monotonic_usec();
 
         LOCKED(&h->inactive_lock);
         Inactive *e = inactive_find_locked(h, NULL, uuid);
@@ -1013,7 +1007,7 @@ static int inactive_get(XendBackend *h, const char *name, const XvUuid *uuid, bo
         int r;
 
         {
-                uint64_t now = now_usec(), ttl;
+                uint64_t now = monotonic_usec(), ttl;
                 LOCKED(&h->inactive_lock);
                 const Inactive *e = inactive_find_locked(h, name, uuid);
 
@@ -1128,7 +1122,7 @@ static int digest_new(uint64_t gen, XendDigest **ret) {
                 return -ENOMEM;
         d->refs = 1;
         d->gen = gen;
-        d->stamp = now_usec();
+        d->stamp = monotonic_usec();
         r = domain_table_new(&d->by_uuid);
         if (r < 0)
                 return r;
@@ -1220,7 +1214,7 @@ static int digest_get(XendBackend *h, XendDigest **ret, XvError *error) {
         int r;
 
         {
-                uint64_t now = now_usec(), ttl;
+                uint64_t now = monotonic_usec(), ttl;
                 LOCKED(&h->inactive_lock);
 
                 ttl = inactive_ttl_locked(h);
@@ -1275,7 +1269,7 @@ static int digest_fetch_gen(XendBackend *h, uint64_t gen, XendDigest **ret, XvEr
         {
                 /* The next listing comes at the earliest BACKEND_INACTIVE_TTL_FACTOR times as long
                  * as this one took, from its start (d->stamp): a bounded share of the time. */
-                uint64_t ttl = (now_usec() - d->stamp) * BACKEND_INACTIVE_TTL_FACTOR;
+                uint64_t ttl = (monotonic_usec() - d->stamp) * BACKEND_INACTIVE_TTL_FACTOR;
                 LOCKED(&h->inactive_lock);
 
                 h->inactive_ttl_usec = MIN(MAX(ttl, BACKEND_INACTIVE_TTL_USEC), BACKEND_INACTIVE_TTL_MAX_USEC);
@@ -1319,7 +1313,7 @@ static void *inactive_refresh_thread(void *userdata) {
  * that often), or the backend is closing. Never waits: the thread of the previous refresh has
  * finished (its last step is clearing inactive_refreshing) and is joined here. */
 static void inactive_refresh_start(XendBackend *h) {
-        uint64_t now = now_usec();
+        uint64_t now = monotonic_usec();
         int r;
 
         LOCKED(&h->inactive_lock);
@@ -1675,7 +1669,7 @@ int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         (void) pthread_mutex_init(&h->track_lock, NULL);
         (void) pthread_mutex_init(&h->inactive_lock, NULL);
         (void) pthread_mutex_init(&h->event_lock, NULL);
-        xvb_info_cache_init(&h->info, xvb_now_usec, XVB_INFO_MAX_AGE_USEC);
+        xvb_info_cache_init(&h->info, monotonic_usec, XVB_INFO_MAX_AGE_USEC);
         if (xml_cache_new_bounded(BACKEND_XML_CACHE_MAX, BACKEND_XML_CACHE_BYTES_MAX,
                                   BACKEND_XML_RUNNING_MAX_AGE_USEC, BACKEND_XML_INACTIVE_MAX_AGE_USEC,
                                   &h->xml_cache) < 0)

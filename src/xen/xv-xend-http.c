@@ -19,6 +19,7 @@
 #include "xv-log.h"
 #include "xv-parse-util.h"
 #include "xv-sexpr.h"
+#include "xv-time.h"
 #include "xv-xend-http.h"
 
 #define XEND_TCP_PORT_DEFAULT 8000
@@ -881,13 +882,6 @@ bool xend_http_segment_valid(const char *segment) {
 
 /* ---------------------------------------------------------------- the transport */
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 typedef struct Request {
         const XendHttp *x;
         const char *where;      /* socket path or host:port, for messages */
@@ -905,7 +899,7 @@ static int request_timeout(const Request *q, const char *what, XvError *error) {
 static int wait_fd(const Request *q, int fd, short events) {
         for (;;) {
                 struct pollfd pfd = { .fd = fd, .events = events };
-                uint64_t n = now_usec(), ms;
+                uint64_t n = monotonic_usec(), ms;
                 int k;
 
                 if (n >= q->deadline)
@@ -974,7 +968,7 @@ static int connect_unix(const Request *q, XvError *error) {
                         return connect_failed(q, r, error);
                 /* The listen backlog is full (Linux answers EAGAIN on non-blocking UNIX sockets):
                  * XenD is busy, retry until the deadline. */
-                uint64_t n_usec = now_usec();
+                uint64_t n_usec = monotonic_usec();
                 if (n_usec >= q->deadline)
                         return request_timeout(q, "connecting to", error);
                 struct timespec ts = { .tv_nsec = (long) MIN((uint64_t) XEND_CONNECT_RETRY_USEC,
@@ -1167,7 +1161,7 @@ int xend_http_request(const XendHttp *x, const char *method, const char *path, c
         if (r < 0)
                 return r;
 
-        uint64_t start = now_usec();
+        uint64_t start = monotonic_usec();
         q = (Request) {
                 .x = x,
                 .where = where,

@@ -277,13 +277,6 @@ void xml_cache_set_max_age(XmlCache *c, uint64_t running_max_age_usec, uint64_t 
         c->inactive_max_age = inactive_max_age_usec;
 }
 
-uint64_t xml_cache_now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
-
 uint64_t xml_cache_gen(XmlCache *c) {
         if (!c)
                 return 0;

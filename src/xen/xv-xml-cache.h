@@ -73,8 +73,7 @@ DEFINE_CLEANUP_FUNC(XmlCache *, xml_cache_free);
  * held as well, at their next read. */
 void xml_cache_set_max_age(XmlCache *c, uint64_t running_max_age_usec, uint64_t inactive_max_age_usec);
 
-/* CLOCK_MONOTONIC in µs: the clock of the stamps and of xml_cache_get()'s @now_usec. */
-uint64_t xml_cache_now_usec(void);
+/* The clock of the stamps and of xml_cache_get()'s @now_usec: monotonic_usec() (xv-time.h). */
 
 /* The generation to hand to xml_cache_put(): take it before reading anything the entry is built from. */
 uint64_t xml_cache_gen(XmlCache *c);

@@ -29,6 +29,7 @@
 #include "xv-parse-util.h"
 #include "xv-sexpr.h"
 #include "xv-strbuf.h"
+#include "xv-time.h"
 #include "xv-xend.h"
 
 #define SIM_START_TIMEOUT_MS 60000
@@ -42,13 +43,6 @@ typedef struct Sim {
         pid_t pid;
         int version;
 } Sim;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void sim_start_full(Sim *s, int version, unsigned domains) {
         const char *builddir = getenv("XV_BUILDDIR");
@@ -90,10 +84,10 @@ static void sim_start_full(Sim *s, int version, unsigned domains) {
         safe_close(pipefd[1]);
 
         /* Wait for "READY\n", bounded. */
-        uint64_t deadline = now_usec() + SIM_START_TIMEOUT_MS * 1000ULL;
+        uint64_t deadline = monotonic_usec() + SIM_START_TIMEOUT_MS * 1000ULL;
         while (got < 6) {
                 struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
-                uint64_t n = now_usec();
+                uint64_t n = monotonic_usec();
                 ssize_t k;
 
                 if (n >= deadline)
@@ -897,9 +891,9 @@ static void expect_fault(const Sim *s, const char *command, xvp_error_code code,
         int v, r;
 
         out = sim_ctl(s, command);
-        t0 = now_usec();
+        t0 = monotonic_usec();
         r = xend_detect_config_version(x, &v, &e);
-        ASSERT_LT(now_usec() - t0, 3 * 1000 * 1000ULL);
+        ASSERT_LT(monotonic_usec() - t0, 3 * 1000 * 1000ULL);
         printf("# %s: %d %s\n", command, r, strnull(e.message));
         ASSERT_TRUE(r < 0);
         ASSERT_EQ(e.code, code);
