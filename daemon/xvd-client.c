@@ -51,6 +51,7 @@ struct Client {
 
         int fd;
         sd_event_source *io;
+        uint32_t io_events;             /* what @io was last set to watch (UINT32_MAX: not set yet) */
         sd_event_source *input_defer;   /* frames read ahead wait for their turn */
         MessageReader *reader;
 
@@ -135,8 +136,15 @@ static void client_update_events(Client *c) {
                 events |= EPOLLIN;
         if (c->out_head)
                 events |= EPOLLOUT;
-        (void) sd_event_source_set_io_events(c->io, events);
-        (void) sd_event_source_set_enabled(c->io, events ? SD_EVENT_ON : SD_EVENT_OFF);
+        /* Twice per call otherwise, for the same answer: reading, nothing queued. */
+        if (events == c->io_events)
+                return;
+        if (sd_event_source_set_io_events(c->io, events) < 0 ||
+            sd_event_source_set_enabled(c->io, events ? SD_EVENT_ON : SD_EVENT_OFF) < 0) {
+                c->io_events = UINT32_MAX;      /* tried again next time */
+                return;
+        }
+        c->io_events = events;
 }
 
 static void client_drop_queue(Client *c) {
@@ -482,6 +490,7 @@ int client_attach(Client *c, Lane *l) {
         r = sd_event_add_io(lane_get_event(l), &c->io, c->fd, EPOLLIN, on_client_io, c);
         if (r < 0)
                 return r;
+        c->io_events = UINT32_MAX;
         (void) sd_event_source_set_description(c->io, "client");
         client_note_rx(c);
         client_update_events(c);
