@@ -726,6 +726,50 @@ TEST(reader_splits_stream) {
         ASSERT_EQ(consumed, open->size);
 }
 
+/* Frames on both sides of MESSAGE_INLINE_MAX (carried in the Message's own allocation up to it,
+ * in a buffer of their own above it), encoded, then split by the reader, come out byte for byte,
+ * one after the other through the same reader (whose buffer for small frames is reused). */
+TEST(inline_boundary) {
+        _cleanup_(message_reader_freep) MessageReader *r = NULL;
+        xvp_message_header h = { .prog = XVP_PROGRAM, .vers = 1, .proc = XVP_PROC_CONNECT_OPEN,
+                                 .type = XVP_MSG_CALL, .serial = 7 };
+        /* CONNECT_OPEN's frame: 28 bytes of length word and header, the optional name's
+         * presence word, its length word, its bytes (a multiple of 4 here), the flags. */
+        const size_t fixed = MESSAGE_FRAME_MIN + 4 + 4 + 4;
+        const size_t sizes[] = { MESSAGE_INLINE_MAX - 4, MESSAGE_INLINE_MAX, MESSAGE_INLINE_MAX + 4,
+                                 MESSAGE_INLINE_MAX, 4096, 64 };
+
+        ASSERT_OK(message_reader_new(0, &r));
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                _cleanup_(message_freep) Message *sent = NULL, *got = NULL;
+                _cleanup_free_ char *text = NULL;
+                xvp_nonnull_string name;
+                xvp_connect_open_args args = { .name = &name };
+                size_t len = sizes[i] - fixed, off = 0, consumed;
+
+                text = malloc(len + 1);
+                ASSERT_NOT_NULL(text);
+                memset(text, 'a' + (int) i, len);
+                text[len] = '\0';
+                name = text;
+                ASSERT_OK(message_encode(&h, (xdrproc_t) xdr_xvp_connect_open_args, &args, &sent, NULL));
+                ASSERT_EQ(sent->size, sizes[i]);
+                /* Up to MESSAGE_INLINE_MAX bytes, the frame follows the struct in one allocation. */
+                ASSERT_EQ(sent->frame == (uint8_t *) (sent + 1), sizes[i] <= MESSAGE_INLINE_MAX);
+
+                while (off < sent->size) {
+                        ASSERT_OK(message_reader_feed(r, sent->frame + off, MIN((size_t) 300, sent->size - off),
+                                                      &consumed, NULL));
+                        off += consumed;
+                }
+                ASSERT_EQ(message_reader_pop(r, &got), 1);
+                assert_bytes_eq("frame through the reader", sent->frame, sent->size, got->frame, got->size);
+                ASSERT_EQ(got->frame == (uint8_t *) (got + 1), sizes[i] <= MESSAGE_INLINE_MAX);
+                ASSERT_EQ(got->header.serial, 7u);
+                ASSERT_FALSE(message_reader_busy(r));
+        }
+}
+
 TEST(reader_socket) {
         _cleanup_(message_reader_freep) MessageReader *r = NULL;
         _cleanup_(message_freep) Message *ping = NULL, *m = NULL;
