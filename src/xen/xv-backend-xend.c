@@ -1273,6 +1273,10 @@ static int digest_fetch_gen(XendBackend *h, uint64_t gen, XendDigest **ret, XvEr
                 LOCKED(&h->inactive_lock);
 
                 h->inactive_ttl_usec = MIN(MAX(ttl, BACKEND_INACTIVE_TTL_USEC), BACKEND_INACTIVE_TTL_MAX_USEC);
+                /* A running domain's definition lives as long, at least (see
+                 * BACKEND_XML_RUNNING_MAX_AGE_USEC); the cache's lock is a leaf. */
+                xml_cache_set_max_age(h->xml_cache, MAX(BACKEND_XML_RUNNING_MAX_AGE_USEC, h->inactive_ttl_usec),
+                                      BACKEND_XML_INACTIVE_MAX_AGE_USEC);
                 /* Every inactive domain XenD has was put in the cache (or dropped meanwhile). */
                 h->inactive_listed = MAX(h->inactive_listed, d->stamp);
                 if (h->inactive_gen == gen) {
