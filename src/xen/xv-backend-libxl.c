@@ -17,7 +17,6 @@
 
 #include <assert.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -90,22 +89,12 @@ void lx_changed(LibxlBackend *h, const char *name, const XvUuid *uuid) {
                 xml_cache_drop_all(h->xml_cache);
 }
 
-/* Whether xenstore has pending watch events that nobody drained yet (true without a channel): then
- * names may have changed. */
-static bool xenstore_events_pending(LibxlBackend *h) {
-        struct pollfd p = { .fd = h->xs ? xenstore_event_fd(h->xs) : -1, .events = POLLIN };
-
-        if (p.fd < 0)
-                return true;
-        return poll(&p, 1, 0) != 0;
-}
-
 /* Whether the name cache is current: valid, and no watch event waits (every domain introduced or
  * released fires one, as does every write of a domain's name or vm node). Then a domain it does
  * not know is not running (but for one that is still being built, which xenstore does not name
  * yet). Called with cache_lock held. */
 static bool cache_current_locked(LibxlBackend *h) {
-        return h->cache_valid && !xenstore_events_pending(h);
+        return h->cache_valid && !xenstore_events_pending(h->xs);
 }
 
 static int cache_refresh_locked(LibxlBackend *h, XvError *error) {
@@ -131,7 +120,7 @@ int lx_name_of(LibxlBackend *h, int domid, const XvUuid *uuid, char **ret, XvErr
         LOCKED(&h->cache_lock);
         int r;
 
-        if (h->cache_valid && xenstore_events_pending(h))
+        if (h->cache_valid && xenstore_events_pending(h->xs))
                 h->cache_valid = false;
         for (int attempt = 0; attempt < 2; attempt++) {
                 _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
@@ -169,7 +158,7 @@ int lx_name_of(LibxlBackend *h, int domid, const XvUuid *uuid, char **ret, XvErr
  * waits (one may postdate the snapshot), else from the hypervisor (xvb_running_info()). */
 static int running_info(LibxlBackend *h, int id, const XvUuid *uuid, bool shared, HcallDomainInfo *ret,
                         XvError *error) {
-        return xvb_running_info(&h->info, h->hc, shared && !xenstore_events_pending(h), id, uuid, ret, error);
+        return xvb_running_info(&h->info, h->hc, shared && !xenstore_events_pending(h->xs), id, uuid, ret, error);
 }
 
 /* Running domain by name: (id, uuid) from the cache (refreshed once on a miss), confirmed by the
@@ -185,7 +174,7 @@ static int running_by_name(LibxlBackend *h, const char *name, bool shared, Hcall
                 {
                         LOCKED(&h->cache_lock);
 
-                        if (h->cache_valid && xenstore_events_pending(h))
+                        if (h->cache_valid && xenstore_events_pending(h->xs))
                                 h->cache_valid = false;
                         if (!h->cache_valid || attempt > 0) {
                                 r = cache_refresh_locked(h, NULL);
@@ -925,7 +914,7 @@ static int lookup_cached(LibxlBackend *h, const char *name, const XvUuid *uuid, 
         const XsDomain *c = NULL;
         char *n;
 
-        if (h->cache_valid && xenstore_events_pending(h))
+        if (h->cache_valid && xenstore_events_pending(h->xs))
                 h->cache_valid = false;
         if (!h->cache_valid && cache_refresh_locked(h, NULL) < 0)
                 return -ENOENT;

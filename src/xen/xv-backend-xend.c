@@ -34,7 +34,6 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -166,15 +165,6 @@ static void cache_invalidate_full(XendBackend *h) {
 
         h->cache_valid = false;
         h->cache_need_full = true;
-}
-
-/* Whether xenstore has pending watch events that nobody drained yet: then names may have changed. */
-static bool xenstore_events_pending(XendBackend *h) {
-        struct pollfd p = { .fd = h->xs ? xenstore_event_fd(h->xs) : -1, .events = POLLIN };
-
-        if (p.fd < 0)
-                return true;
-        return poll(&p, 1, 0) != 0;
 }
 
 static int cache_put_locked(XendBackend *h, const XsDomain *d) {
@@ -327,7 +317,7 @@ static int cache_refresh_locked(XendBackend *h, XvError *error) {
  * when xenstore could not be read (the entries of the last successful read are still there,
  * to be trusted only with a uuid the hypervisor confirms). */
 static int cache_ensure_locked(XendBackend *h, XvError *error) {
-        if (h->cache_valid && xenstore_events_pending(h))
+        if (h->cache_valid && xenstore_events_pending(h->xs))
                 h->cache_valid = false;
         if (h->cache_valid)
                 return 0;
@@ -446,7 +436,7 @@ int backend_names_of(XendBackend *h, const HcallDomainInfo *l, size_t n, char **
  * waits (one may postdate the snapshot), else from the hypervisor (xvb_running_info()). */
 static int running_info(XendBackend *h, int id, const XvUuid *uuid, bool shared, HcallDomainInfo *ret,
                         XvError *error) {
-        return xvb_running_info(&h->info, h->hc, shared && !xenstore_events_pending(h), id, uuid, ret, error);
+        return xvb_running_info(&h->info, h->hc, shared && !xenstore_events_pending(h->xs), id, uuid, ret, error);
 }
 
 typedef enum ResolveMode {

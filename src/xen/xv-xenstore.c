@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1005,6 +1006,14 @@ int xenstore_set_memory_target(XsChannel *c, int domid, uint64_t kib, XvError *e
 
 int xenstore_event_fd(XsChannel *c) {
         return c ? c->epoll_fd : -EBADF;
+}
+
+bool xenstore_events_pending(XsChannel *c) {
+        struct pollfd p = { .fd = xenstore_event_fd(c), .events = POLLIN };
+
+        if (p.fd < 0)
+                return true;
+        return poll(&p, 1, 0) != 0;
 }
 
 static bool watch_path_valid(const char *path) {
