@@ -313,11 +313,13 @@ static int cache_refresh_locked(XendBackend *h, XvError *error) {
         return 0;
 }
 
-/* Makes the cache usable: refreshed when invalid or when watch events wait. Returns 0, or < 0
- * when xenstore could not be read (the entries of the last successful read are still there,
+/* Makes the cache usable: refreshed when invalid or when watch events wait (@events_pending: what
+ * xenstore_events_pending() said just before cache_lock was taken; the caller polls outside the
+ * lock, so that the lock is held for a table lookup and not across a system call). Returns 0, or
+ * < 0 when xenstore could not be read (the entries of the last successful read are still there,
  * to be trusted only with a uuid the hypervisor confirms). */
-static int cache_ensure_locked(XendBackend *h, XvError *error) {
-        if (h->cache_valid && xenstore_events_pending(h->xs))
+static int cache_ensure_locked(XendBackend *h, bool events_pending, XvError *error) {
+        if (events_pending)
                 h->cache_valid = false;
         if (h->cache_valid)
                 return 0;
@@ -339,12 +341,13 @@ static bool cache_entry_matches(const DomainTableEntry *e, const XvUuid *uuid, b
  * contradicts the hypervisor. Fails with -ENOMEM, or with xenstore's error when it cannot be read
  * and a name is missing (the names found are filled in anyway). */
 static int cache_names_of(XendBackend *h, const HcallDomainInfo *l, size_t n, char **names, XvError *error) {
+        bool pending = xenstore_events_pending(h->xs);
         LOCKED(&h->cache_lock);
         _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
         bool stale = false, missing = false;
         int r, stale_r;
 
-        r = cache_ensure_locked(h, &e);
+        r = cache_ensure_locked(h, pending, &e);
         if (r == -ENOMEM)
                 return r;
         stale = r < 0;
@@ -399,10 +402,11 @@ int backend_name_of(XendBackend *h, int domid, const XvUuid *uuid, char **ret, X
                 info.uuid = *uuid;
         if (!uuid) {
                 /* No uuid to confirm with: a name read now. */
+                bool pending = xenstore_events_pending(h->xs);
                 LOCKED(&h->cache_lock);
                 const DomainTableEntry *c;
 
-                r = cache_ensure_locked(h, error);
+                r = cache_ensure_locked(h, pending, error);
                 if (r < 0)
                         return r;
                 c = domain_table_find_id(h->running, domid);
@@ -460,10 +464,11 @@ static int running_by_name(XendBackend *h, const char *name, bool refresh_on_mis
                 int id = -1, r;
 
                 {
+                        bool pending = attempt == 0 && xenstore_events_pending(h->xs);
                         LOCKED(&h->cache_lock);
                         const DomainTableEntry *c;
 
-                        r = attempt == 0 ? cache_ensure_locked(h, NULL) : cache_refresh_locked(h, NULL);
+                        r = attempt == 0 ? cache_ensure_locked(h, pending, NULL) : cache_refresh_locked(h, NULL);
                         if (r == -ENOMEM)
                                 return r;
                         /* xenstored away: its last names, each confirmed by its uuid below
@@ -515,12 +520,13 @@ static int running_by_uuid(XendBackend *h, const XvUuid *uuid, bool identity, Hc
                 int id = -1;
 
                 {
+                        bool pending = xenstore_events_pending(h->xs);
                         LOCKED(&h->cache_lock);
                         const DomainTableEntry *c;
 
                         /* The cache answers when it is current and every entry has its uuid;
                          * otherwise the hypervisor's list does. */
-                        r = cache_ensure_locked(h, NULL);
+                        r = cache_ensure_locked(h, pending, NULL);
                         if (r == -ENOMEM)
                                 return r;
                         trusted = r >= 0 && h->n_cache_incomplete == 0;
@@ -561,11 +567,12 @@ static int running_by_id_cached(XendBackend *h, int id, HvDomainRef *ret) {
         XvUuid uuid;
 
         {
+                bool pending = xenstore_events_pending(h->xs);
                 LOCKED(&h->cache_lock);
                 const DomainTableEntry *c;
                 int r;
 
-                r = cache_ensure_locked(h, NULL);
+                r = cache_ensure_locked(h, pending, NULL);
                 if (r == -ENOMEM)
                         return r;
                 c = r >= 0 ? domain_table_find_id(h->running, id) : NULL;
