@@ -36,6 +36,7 @@
 
 #include "xv-backend.h"
 #include "xv-backend-common.h"
+#include "xv-domain-table.h"
 #include "xv-hcall.h"
 #include "xv-xenstore.h"
 #include "xv-xl-store.h"
@@ -105,8 +106,7 @@ typedef struct LibxlBackend {
         XlStore *store;
 
         pthread_mutex_t cache_lock;
-        XsDomain *cache;
-        size_t n_cache;
+        DomainTable *running;           /* xenstore's domains (id → name, uuid), hashed three ways */
         bool cache_valid;
 
         pthread_mutex_t track_lock;

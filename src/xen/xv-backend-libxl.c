@@ -92,11 +92,16 @@ void lx_changed(LibxlBackend *h, const char *name, const XvUuid *uuid) {
 /* Whether the name cache is current: valid, and no watch event waits (every domain introduced or
  * released fires one, as does every write of a domain's name or vm node). Then a domain it does
  * not know is not running (but for one that is still being built, which xenstore does not name
- * yet). Called with cache_lock held. */
-static bool cache_current_locked(LibxlBackend *h) {
-        return h->cache_valid && !xenstore_events_pending(h->xs);
+ * yet). Called with cache_lock held; @events_pending is what xenstore_events_pending() said just
+ * before it was taken (polled outside the lock, which then covers a table lookup and no system
+ * call). */
+static bool cache_current_locked(LibxlBackend *h, bool events_pending) {
+        return h->cache_valid && !events_pending;
 }
 
+/* Rereads xenstore's domains into the table. When xenstore cannot be read the entries of the
+ * last read stay (to be trusted only with a uuid the hypervisor confirms); when the table cannot
+ * take them all it is left empty. */
 static int cache_refresh_locked(LibxlBackend *h, XvError *error) {
         XsDomain *l = NULL;
         size_t n = 0;
@@ -107,9 +112,15 @@ static int cache_refresh_locked(LibxlBackend *h, XvError *error) {
         r = xenstore_list_domains(h->xs, &l, &n, error);
         if (r < 0)
                 return r;
-        xs_domains_free(h->cache, h->n_cache);
-        h->cache = l;
-        h->n_cache = n;
+        domain_table_clear(h->running);
+        h->cache_valid = false;
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = domain_table_put(h->running, l[i].id, l[i].name, l[i].has_uuid ? &l[i].uuid : NULL);
+        xs_domains_free(l, n);
+        if (r < 0) {
+                domain_table_clear(h->running);
+                return r;
+        }
         h->cache_valid = true;
         return 0;
 }
@@ -117,10 +128,11 @@ static int cache_refresh_locked(LibxlBackend *h, XvError *error) {
 /* The name of running domain @domid (hypervisor handle @uuid), from the cache, refreshed once
  * when it does not know the domain or knows it under another uuid. */
 int lx_name_of(LibxlBackend *h, int domid, const XvUuid *uuid, char **ret, XvError *error) {
+        bool pending = xenstore_events_pending(h->xs);
         LOCKED(&h->cache_lock);
         int r;
 
-        if (h->cache_valid && xenstore_events_pending(h->xs))
+        if (pending)
                 h->cache_valid = false;
         for (int attempt = 0; attempt < 2; attempt++) {
                 _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
@@ -135,16 +147,12 @@ int lx_name_of(LibxlBackend *h, int domid, const XvUuid *uuid, char **ret, XvErr
                         /* xenstored away: its last names still hold for the same (id, uuid). */
                         stale = r < 0;
                 }
-                for (size_t i = 0; i < h->n_cache; i++) {
-                        const XsDomain *c = &h->cache[i];
+                {
+                        const DomainTableEntry *c = domain_table_find_id(h->running, domid);
 
-                        if (c->id != domid || !c->name)
-                                continue;
-                        if (uuid && c->has_uuid && !uuid_equal(&c->uuid, uuid))
-                                break;
-                        if (stale && !c->has_uuid)
-                                break;
-                        return strdup_or_null(c->name, ret);
+                        if (c && c->name && !(uuid && c->has_uuid && !uuid_equal(&c->uuid, uuid)) &&
+                            !(stale && !c->has_uuid))
+                                return strdup_or_null(c->name, ret);
                 }
                 if (stale) {
                         xv_error_move(error, &e);
@@ -172,9 +180,11 @@ static int running_by_name(LibxlBackend *h, const char *name, bool shared, Hcall
                 int id = -1, r;
 
                 {
+                        bool pending = xenstore_events_pending(h->xs);
                         LOCKED(&h->cache_lock);
+                        const DomainTableEntry *c;
 
-                        if (h->cache_valid && xenstore_events_pending(h->xs))
+                        if (pending)
                                 h->cache_valid = false;
                         if (!h->cache_valid || attempt > 0) {
                                 r = cache_refresh_locked(h, NULL);
@@ -182,14 +192,13 @@ static int running_by_name(LibxlBackend *h, const char *name, bool shared, Hcall
                                         return r;
                                 stale = r < 0;
                         }
-                        for (size_t i = 0; i < h->n_cache; i++)
-                                if (streq_ptr(h->cache[i].name, name)) {
-                                        id = h->cache[i].id;
-                                        uuid = h->cache[i].uuid;
-                                        has_uuid = h->cache[i].has_uuid;
-                                        break;
-                                }
-                        current = shared && !stale && cache_current_locked(h);
+                        c = domain_table_find_name(h->running, name);
+                        if (c) {
+                                id = c->id;
+                                uuid = c->uuid;
+                                has_uuid = c->has_uuid;
+                        }
+                        current = shared && !stale && cache_current_locked(h, pending);
                 }
                 if (id < 0 || (stale && !has_uuid)) {
                         if (attempt == 0 && !stale && !current)
@@ -217,15 +226,15 @@ static int running_by_uuid_shared(LibxlBackend *h, const XvUuid *uuid, HcallDoma
         int id = -1, r;
 
         {
+                bool pending = xenstore_events_pending(h->xs);
                 LOCKED(&h->cache_lock);
+                const DomainTableEntry *c;
 
-                if (!cache_current_locked(h))
+                if (!cache_current_locked(h, pending))
                         return -EAGAIN;
-                for (size_t i = 0; i < h->n_cache; i++)
-                        if (h->cache[i].has_uuid && uuid_equal(&h->cache[i].uuid, uuid)) {
-                                id = h->cache[i].id;
-                                break;
-                        }
+                c = domain_table_find_uuid(h->running, uuid);
+                if (c)
+                        id = c->id;
         }
         if (id < 0)
                 return -ENOENT;
@@ -237,9 +246,10 @@ static int running_by_uuid_shared(LibxlBackend *h, const XvUuid *uuid, HcallDoma
 
 /* Whether the name cache is current (see cache_current_locked()). */
 static bool cache_current(LibxlBackend *h) {
+        bool pending = xenstore_events_pending(h->xs);
         LOCKED(&h->cache_lock);
 
-        return cache_current_locked(h);
+        return cache_current_locked(h, pending);
 }
 
 int lx_running_by_uuid(LibxlBackend *h, const XvUuid *uuid, HcallDomainInfo *ret, XvError *error) {
@@ -551,7 +561,7 @@ static XvHypervisor *lx_close(XvHypervisor *hv) {
         xl_store_close(h->store);
         xenstore_close(h->xs);
         hcall_close(h->hc);
-        xs_domains_free(h->cache, h->n_cache);
+        domain_table_free(h->running);
         xml_cache_free(h->xml_cache);
         xvb_info_cache_done(&h->info);
         free(h->tracks);
@@ -599,6 +609,8 @@ static int lx_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         (void) pthread_mutex_init(&h->track_lock, NULL);
         (void) pthread_mutex_init(&h->event_lock, NULL);
         xvb_info_cache_init(&h->info, monotonic_usec, XVB_INFO_MAX_AGE_USEC);
+        if (domain_table_new(&h->running) < 0)
+                return -ENOMEM;
         if (xml_cache_new_bounded(LX_XML_CACHE_MAX, LX_XML_CACHE_BYTES_MAX, LX_XML_RUNNING_MAX_AGE_USEC,
                                   LX_XML_INACTIVE_MAX_AGE_USEC, &h->xml_cache) < 0)
                 return -ENOMEM;
@@ -910,20 +922,17 @@ static int lx_list_defined_names(XvHypervisor *hv, char ***ret, XvError *error) 
  * XVP_ERR_NO_DOMAIN, as for any handle of a dead domain. -ENOENT when the cache cannot say (the
  * caller resolves, light). Matches on @name, else @uuid, else @id. */
 static int lookup_cached(LibxlBackend *h, const char *name, const XvUuid *uuid, int id, HvDomainRef *ret) {
+        bool pending = xenstore_events_pending(h->xs);
         LOCKED(&h->cache_lock);
-        const XsDomain *c = NULL;
+        const DomainTableEntry *c;
         char *n;
 
-        if (h->cache_valid && xenstore_events_pending(h->xs))
+        if (pending)
                 h->cache_valid = false;
         if (!h->cache_valid && cache_refresh_locked(h, NULL) < 0)
                 return -ENOENT;
-        for (size_t i = 0; i < h->n_cache && !c; i++) {
-                const XsDomain *x = &h->cache[i];
-
-                if (name ? streq_ptr(x->name, name) : uuid ? x->has_uuid && uuid_equal(&x->uuid, uuid) : x->id == id)
-                        c = x;
-        }
+        c = name ? domain_table_find_name(h->running, name) :
+            uuid ? domain_table_find_uuid(h->running, uuid) : domain_table_find_id(h->running, id);
         if (!c || !c->name || !c->has_uuid)
                 return -ENOENT;
         n = strdup(c->name);

@@ -348,6 +348,74 @@ TEST(adopted_domains_and_events) {
         fixture_down(&f);
 }
 
+/* Many running domains: each found by name, uuid and id in the name table (hashed three ways)
+ * with no hypercall, a destroyed one no longer found while the others still are. */
+TEST(running_names_by_name_uuid_id) {
+        enum { N_DOMAINS = 48 };
+        int ids[N_DOMAINS];
+        XvUuid uuids[N_DOMAINS];
+        XvError e = XV_ERROR_NULL;
+        HvDomainRef ref = {};
+        Fixture f;
+        Seen s = {};
+
+        fixture_up(&f);
+        ASSERT_OK(hypervisor_set_event_callback(f.h, on_event, &s));
+        for (unsigned i = 0; i < N_DOMAINS; i++) {
+                char name[32];
+
+                (void) snprintf(name, sizeof(name), "many%02u", i);
+                ids[i] = xsim_create_domain(&f.x, name, 64, 1);
+                ASSERT_GT(ids[i], 0);
+        }
+        ASSERT_GE(wait_event(f.h, &s, "many47", XVP_DOMAIN_EVENT_STARTED, XVP_DOMAIN_EVENT_STARTED_BOOTED), 0);
+        drain_events(f.h);
+
+        hv_reset(&f.x);
+        for (unsigned i = 0; i < N_DOMAINS; i++) {
+                char name[32];
+
+                (void) snprintf(name, sizeof(name), "many%02u", i);
+                ASSERT_OK(hypervisor_lookup_by_name(f.h, name, &ref, &e));
+                ASSERT_STREQ(ref.name, name);
+                ASSERT_EQ(ref.id, ids[i]);
+                uuids[i] = ref.uuid;
+                hv_domain_ref_done(&ref);
+        }
+        for (unsigned i = 0; i < N_DOMAINS; i++) {
+                char name[32];
+
+                (void) snprintf(name, sizeof(name), "many%02u", i);
+                ASSERT_OK(hypervisor_lookup_by_uuid(f.h, &uuids[i], &ref, &e));
+                ASSERT_STREQ(ref.name, name);
+                ASSERT_EQ(ref.id, ids[i]);
+                hv_domain_ref_done(&ref);
+                ASSERT_OK(hypervisor_lookup_by_id(f.h, ids[i], &ref, &e));
+                ASSERT_STREQ(ref.name, name);
+                ASSERT_TRUE(uuid_equal(&ref.uuid, &uuids[i]));
+                hv_domain_ref_done(&ref);
+        }
+        /* Distinct domains, distinct uuids: no two lookups collapsed onto one entry. */
+        for (unsigned i = 1; i < N_DOMAINS; i++)
+                ASSERT_FALSE(uuid_equal(&uuids[i], &uuids[i - 1]));
+        ASSERT_EQ(hv_count(&f.x, "total"), 0u);
+
+        ASSERT_EQ(xsim_ctl(&f.x, NULL, "domain destroy many17"), 0);
+        ASSERT_GE(wait_event(f.h, &s, "many17", XVP_DOMAIN_EVENT_STOPPED, XVP_DOMAIN_EVENT_STOPPED_DESTROYED), 0);
+        ASSERT_TRUE(hypervisor_lookup_by_name(f.h, "many17", &ref, &e) < 0);
+        ASSERT_EQ(e.code, XVP_ERR_NO_DOMAIN);
+        xv_error_done(&e);
+        ASSERT_TRUE(hypervisor_lookup_by_uuid(f.h, &uuids[17], &ref, &e) < 0);
+        ASSERT_EQ(e.code, XVP_ERR_NO_DOMAIN);
+        xv_error_done(&e);
+        ASSERT_OK(hypervisor_lookup_by_name(f.h, "many18", &ref, &e));
+        ASSERT_EQ(ref.id, ids[18]);
+        hv_domain_ref_done(&ref);
+
+        seen_done(&s);
+        fixture_down(&f);
+}
+
 /* getinfo, state and is-active of running domains from one shared hypervisor list. */
 TEST(info_snapshot_shared) {
         static const char *const names[] = { "snap1", "snap2", "snap3" };
