@@ -53,7 +53,7 @@
  * recently used evicted first); a running domain's text is reused for at most two seconds, so that
  * what another tool changes through libxl without a trace in xenstore (its userdata alone) shows
  * after that long, as with the xend backend. Inactive definitions are never stored (the store's
- * own cache serves them), so their age bound only satisfies xml_cache_new_bounded(). */
+ * own cache serves them), so their age bound only satisfies xml_cache_new(). */
 #define LX_XML_CACHE_MAX        32768
 #define LX_XML_CACHE_BYTES_MAX  (32U * 1024 * 1024)
 #define LX_XML_RUNNING_MAX_AGE_USEC (2ULL * 1000 * 1000)

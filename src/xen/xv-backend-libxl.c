@@ -611,8 +611,8 @@ static int lx_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         xvb_info_cache_init(&h->info, monotonic_usec, XVB_INFO_MAX_AGE_USEC);
         if (domain_table_new(&h->running) < 0)
                 return -ENOMEM;
-        if (xml_cache_new_bounded(LX_XML_CACHE_MAX, LX_XML_CACHE_BYTES_MAX, LX_XML_RUNNING_MAX_AGE_USEC,
-                                  LX_XML_INACTIVE_MAX_AGE_USEC, &h->xml_cache) < 0)
+        if (xml_cache_new(LX_XML_CACHE_MAX, LX_XML_CACHE_BYTES_MAX, LX_XML_RUNNING_MAX_AGE_USEC,
+                          LX_XML_INACTIVE_MAX_AGE_USEC, &h->xml_cache) < 0)
                 return -ENOMEM;
         h->read_only = config->read_only;
         if (copy_or_default(config->xl_dir, XL_STORE_DIR_DEFAULT, &h->xl_dir) < 0 ||

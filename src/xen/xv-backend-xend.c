@@ -1671,9 +1671,8 @@ int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
         (void) pthread_mutex_init(&h->inactive_lock, NULL);
         (void) pthread_mutex_init(&h->event_lock, NULL);
         xvb_info_cache_init(&h->info, monotonic_usec, XVB_INFO_MAX_AGE_USEC);
-        if (xml_cache_new_bounded(BACKEND_XML_CACHE_MAX, BACKEND_XML_CACHE_BYTES_MAX,
-                                  BACKEND_XML_RUNNING_MAX_AGE_USEC, BACKEND_XML_INACTIVE_MAX_AGE_USEC,
-                                  &h->xml_cache) < 0)
+        if (xml_cache_new(BACKEND_XML_CACHE_MAX, BACKEND_XML_CACHE_BYTES_MAX, BACKEND_XML_RUNNING_MAX_AGE_USEC,
+                          BACKEND_XML_INACTIVE_MAX_AGE_USEC, &h->xml_cache) < 0)
                 return -ENOMEM;
         h->read_only = config->read_only;
         h->xend_timeout_usec = config->xend_timeout_usec ?: XEND_TIMEOUT_DEFAULT_USEC;

@@ -220,8 +220,8 @@ static bool gen_ok_locked(XmlCache *c, uint64_t gen, const XvUuid *uuid, const c
         return true;
 }
 
-int xml_cache_new_bounded(size_t max_entries, size_t max_bytes, uint64_t running_max_age_usec,
-                          uint64_t inactive_max_age_usec, XmlCache **ret) {
+int xml_cache_new(size_t max_entries, size_t max_bytes, uint64_t running_max_age_usec,
+                  uint64_t inactive_max_age_usec, XmlCache **ret) {
         _cleanup_(xml_cache_freep) XmlCache *c = NULL;
         int r;
 
@@ -247,12 +247,6 @@ int xml_cache_new_bounded(size_t max_entries, size_t max_bytes, uint64_t running
                 return r;
         *ret = TAKE_PTR(c);
         return 0;
-}
-
-int xml_cache_new(size_t max_entries, uint64_t running_max_age_usec, uint64_t inactive_max_age_usec,
-                  XmlCache **ret) {
-        return xml_cache_new_bounded(max_entries, XML_CACHE_BYTES_DEFAULT, running_max_age_usec,
-                                     inactive_max_age_usec, ret);
 }
 
 XmlCache *xml_cache_free(XmlCache *c) {

@@ -34,7 +34,6 @@
 
 #define XML_CACHE_ENTRIES_MAX   (64 * 1024)     /* the largest @max_entries accepted */
 #define XML_CACHE_BYTES_MAX     (1024 * 1024 * 1024)    /* the largest @max_bytes accepted */
-#define XML_CACHE_BYTES_DEFAULT (16 * 1024 * 1024)      /* xml_cache_new()'s @max_bytes */
 /* What an entry is charged besides its texts: the slot, the copy of the name and the two index
  * records of the DomainTable (with malloc's overhead), rounded up. */
 #define XML_CACHE_ENTRY_COST    256
@@ -61,11 +60,8 @@ typedef struct XmlCacheStats {
 
 /* -EINVAL when @max_entries is 0 or above XML_CACHE_ENTRIES_MAX, or @max_bytes 0 or above
  * XML_CACHE_BYTES_MAX. Ages are in µs (CLOCK_MONOTONIC). */
-int xml_cache_new_bounded(size_t max_entries, size_t max_bytes, uint64_t running_max_age_usec,
-                          uint64_t inactive_max_age_usec, XmlCache **ret);
-/* The same with @max_bytes XML_CACHE_BYTES_DEFAULT. */
-int xml_cache_new(size_t max_entries, uint64_t running_max_age_usec, uint64_t inactive_max_age_usec,
-                  XmlCache **ret);
+int xml_cache_new(size_t max_entries, size_t max_bytes, uint64_t running_max_age_usec,
+                  uint64_t inactive_max_age_usec, XmlCache **ret);
 XmlCache *xml_cache_free(XmlCache *c);
 DEFINE_CLEANUP_FUNC(XmlCache *, xml_cache_free);
 

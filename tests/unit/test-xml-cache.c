@@ -16,6 +16,7 @@
 
 #define RUNNING_AGE 1000        /* µs */
 #define INACTIVE_AGE 5000
+#define TEST_BYTES (16 * 1024 * 1024)   /* a byte budget no test of the entry bound reaches */
 
 static XvUuid uuid_of(unsigned n) {
         XvUuid u = {};
@@ -68,17 +69,17 @@ static int has(XmlCache *c, unsigned n, int id, uint64_t now) {
 static XmlCache *cache_new(size_t max) {
         XmlCache *c = NULL;
 
-        ASSERT_OK(xml_cache_new(max, RUNNING_AGE, INACTIVE_AGE, &c));
+        ASSERT_OK(xml_cache_new(max, TEST_BYTES, RUNNING_AGE, INACTIVE_AGE, &c));
         return c;
 }
 
 TEST(new_checks_its_bound) {
         XmlCache *c = NULL;
 
-        ASSERT_ERROR(xml_cache_new(0, 1, 1, &c), EINVAL);
-        ASSERT_ERROR(xml_cache_new(XML_CACHE_ENTRIES_MAX + 1, 1, 1, &c), EINVAL);
+        ASSERT_ERROR(xml_cache_new(0, TEST_BYTES, 1, 1, &c), EINVAL);
+        ASSERT_ERROR(xml_cache_new(XML_CACHE_ENTRIES_MAX + 1, TEST_BYTES, 1, 1, &c), EINVAL);
         ASSERT_NULL(c);
-        ASSERT_OK(xml_cache_new(XML_CACHE_ENTRIES_MAX, 1, 1, &c));
+        ASSERT_OK(xml_cache_new(XML_CACHE_ENTRIES_MAX, TEST_BYTES, 1, 1, &c));
         c = xml_cache_free(c);
         ASSERT_NULL(c);
 }
@@ -389,11 +390,11 @@ static size_t cost_of(unsigned n, bool def, size_t text_bytes) {
 TEST(new_bounded_checks_its_bounds) {
         XmlCache *c = NULL;
 
-        ASSERT_ERROR(xml_cache_new_bounded(16, 0, 1, 1, &c), EINVAL);
-        ASSERT_ERROR(xml_cache_new_bounded(16, (size_t) XML_CACHE_BYTES_MAX + 1, 1, 1, &c), EINVAL);
-        ASSERT_ERROR(xml_cache_new_bounded(0, 4096, 1, 1, &c), EINVAL);
+        ASSERT_ERROR(xml_cache_new(16, 0, 1, 1, &c), EINVAL);
+        ASSERT_ERROR(xml_cache_new(16, (size_t) XML_CACHE_BYTES_MAX + 1, 1, 1, &c), EINVAL);
+        ASSERT_ERROR(xml_cache_new(0, 4096, 1, 1, &c), EINVAL);
         ASSERT_NULL(c);
-        ASSERT_OK(xml_cache_new_bounded(16, XML_CACHE_BYTES_MAX, 1, 1, &c));
+        ASSERT_OK(xml_cache_new(16, XML_CACHE_BYTES_MAX, 1, 1, &c));
         c = xml_cache_free(c);
 }
 
@@ -439,7 +440,7 @@ TEST(byte_budget_evicts_until_it_fits) {
         size_t one = cost_of(1, false, 1001);
         XmlCacheStats st;
 
-        ASSERT_OK(xml_cache_new_bounded(64, 4 * one, RUNNING_AGE, INACTIVE_AGE, &c));
+        ASSERT_OK(xml_cache_new(64, 4 * one, RUNNING_AGE, INACTIVE_AGE, &c));
         for (unsigned i = 1; i <= 4; i++)
                 put_text(c, i, (int) i, 0, 1000);
         ASSERT_EQ(xml_cache_size(c), (size_t) 4);
@@ -489,7 +490,7 @@ TEST(entry_bigger_than_the_budget_is_not_stored) {
         size_t budget = 3 * cost_of(1, false, 101);
         XmlCacheStats st;
 
-        ASSERT_OK(xml_cache_new_bounded(64, budget, RUNNING_AGE, INACTIVE_AGE, &c));
+        ASSERT_OK(xml_cache_new(64, budget, RUNNING_AGE, INACTIVE_AGE, &c));
         put_text(c, 1, 1, 0, 100);
         put_text(c, 2, 2, 0, 100);
         put_text(c, 3, 3, 0, budget);
@@ -684,7 +685,7 @@ TEST(random_ops_match_a_model) {
         uint64_t seed = 0x9e3779b97f4a7c15ULL;
         XmlCacheStats st;
 
-        ASSERT_OK(xml_cache_new_bounded(m.max_entries, m.max_bytes, RUNNING_AGE, INACTIVE_AGE, &c));
+        ASSERT_OK(xml_cache_new(m.max_entries, m.max_bytes, RUNNING_AGE, INACTIVE_AGE, &c));
         for (unsigned op = 0; op < 100000; op++) {
                 uint64_t r = rng_next(&seed);
                 unsigned n = (unsigned) (r % MODEL_DOMAINS);
