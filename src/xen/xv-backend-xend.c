@@ -2272,14 +2272,20 @@ int xendbe_list_all_domains(XvHypervisor *hv, unsigned flags, HvDomainSummary **
         if (flags & ~LIST_ALL_FLAGS)
                 return xv_error_setf(error, XVP_ERR_INVALID_ARG, "Unsupported list flags 0x%x", flags & ~LIST_ALL_FLAGS);
 
-        r = running_names(h, &info, &names, &n_running, error);
-        if (r < 0)
-                return r;
-
         /* Definitions are needed for inactive domains, persistence and autostart; a listing of
          * active domains by state alone costs no XenD request. */
         need_defs = !(flags & LIST_ACTIVE) || (flags & LIST_INACTIVE) ||
                 (flags & (LIST_PERSISTENT | LIST_TRANSIENT | LIST_AUTOSTART | LIST_NO_AUTOSTART | LIST_SHUTOFF));
+        /* They come from XenD (or the XM directory), which the loop thread does not wait for:
+         * such a listing goes to a worker before it reads anything, rather than after the
+         * hypervisor's list and the names, which the worker would read again. */
+        if (need_defs && !xv_call_may_block())
+                return xv_call_would_block(error);
+
+        r = running_names(h, &info, &names, &n_running, error);
+        if (r < 0)
+                return r;
+
         if (need_defs) {
                 r = backend_xend(h, &cfg, error);
                 if (r < 0)

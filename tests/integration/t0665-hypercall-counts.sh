@@ -9,6 +9,8 @@
 #   - getinfo/state/isActive of running domains are served from ONE shared hypervisor list,
 #     refreshed at most once per XVB_INFO_MAX_AGE_USEC: never a per-domain hypercall, and never
 #     more lists than the calls made;
+#   - a listing of every domain (which needs XenD, so runs on a worker) lists the hypervisor
+#     once, not once on the loop thread and again on the worker;
 #   - a client sees its own change at once (the snapshot is dropped by every operation), another
 #     tool's change shows after the bound, a domain created or destroyed behind xenvirtd's back is
 #     found, and reported gone (VIR_ERR_NO_DOMAIN), as before.
@@ -120,6 +122,21 @@ test_expect_success 'getinfo, state, isActive of running domains: shared lists o
 	assert d.get("sysctl getdomaininfolist one", 0) == 0, d
 	assert set(d) <= {"sysctl getdomaininfolist"}, d
 	assert 1 <= n <= 300, d
+	PY
+'
+
+test_expect_success 'list --all: one hypervisor list per listing, read on the worker only' '
+	py <<-\PY
+	c = libvirt.open(URI)
+	# A listing of every domain needs XenD: the loop thread hands it to a worker before it
+	# reads anything, so the hypervisor is listed once per listing and not twice.
+	def listings():
+	    for i in range(20):
+	        assert len([d for d in c.listAllDomains(0) if d.name().startswith("hc-")]) == 10
+	n, d, secs = count_until(listings, lambda r: r[1].get("sysctl getdomaininfolist", 0) == 20)
+	print("20 listings:", n, d, "%.3fs" % secs)
+	assert d.get("sysctl getdomaininfolist", 0) == 20, d
+	assert d.get("sysctl getdomaininfolist one", 0) == 0, d
 	PY
 '
 
