@@ -199,11 +199,12 @@ int xvb_epoll_add(int epoll_fd, int fd) {
         return 0;
 }
 
+static struct timespec timespec_of_usec(uint64_t usec) {
+        return (struct timespec) { .tv_sec = (time_t) (usec / 1000000), .tv_nsec = (long) (usec % 1000000) * 1000 };
+}
+
 int xvb_events_fds_open(int *epoll_fd, int *wake_fd, int *timer_fd, uint64_t poll_usec, XvError *error) {
-        struct itimerspec its = {
-                .it_interval = { .tv_sec = (time_t) (poll_usec / 1000000), .tv_nsec = (long) (poll_usec % 1000000) * 1000 },
-                .it_value = { .tv_sec = (time_t) (poll_usec / 1000000), .tv_nsec = (long) (poll_usec % 1000000) * 1000 },
-        };
+        struct itimerspec its = { .it_interval = timespec_of_usec(poll_usec), .it_value = timespec_of_usec(poll_usec) };
         int r;
 
         *epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -239,6 +240,47 @@ bool xvb_drain(int fd) {
         while (read(fd, &v, sizeof(v)) > 0)
                 fired = true;
         return fired;
+}
+
+void xvb_look_pacer_init(XvbLookPacer *p, int timer_fd, uint64_t poll_usec) {
+        *p = (XvbLookPacer) { .timer_fd = timer_fd, .poll_usec = MAX(poll_usec, 1u) };
+}
+
+bool xvb_look_due(XvbLookPacer *p, uint64_t now) {
+        uint64_t gap = MIN(p->last_cost * XVB_LOOK_GAP_FACTOR, XVB_LOOK_GAP_MAX_USEC), due;
+        struct itimerspec its = {}, old;
+
+        if (p->last_end == 0 || now < p->last_end)
+                return true;
+        due = p->last_end + gap;
+        if (now >= due)
+                return true;
+        if (p->deferred)
+                return false;           /* the timer is set for it already */
+        /* Once, when it is due; xvb_look_done() puts the period back. */
+        its.it_value = timespec_of_usec(due - now);
+        if (p->timer_fd < 0 || timerfd_settime(p->timer_fd, 0, &its, &old) < 0)
+                return true;            /* no timer to come back with: look now */
+        p->next_tick = now + (uint64_t) old.it_value.tv_sec * 1000000 + (uint64_t) old.it_value.tv_nsec / 1000;
+        p->deferred = true;
+        return false;
+}
+
+void xvb_look_done(XvbLookPacer *p, uint64_t start, uint64_t end) {
+        struct itimerspec its;
+
+        p->last_end = end;
+        p->last_cost = end > start ? end - start : 0;
+        if (!p->deferred)
+                return;
+        p->deferred = false;
+        /* The periodic ticks resume where they were (other periodic timers, such as xenstore's
+         * health check, keep their phase relative to this one). */
+        if (p->next_tick <= end)
+                p->next_tick += ((end - p->next_tick) / p->poll_usec + 1) * p->poll_usec;
+        its = (struct itimerspec) { .it_value = timespec_of_usec(p->next_tick - end),
+                                    .it_interval = timespec_of_usec(p->poll_usec) };
+        (void) timerfd_settime(p->timer_fd, 0, &its, NULL);
 }
 
 void xvb_info_cache_init(XvbInfoCache *c, XvbClockFn now, uint64_t max_age_usec) {

@@ -74,6 +74,42 @@ void xvb_signal(int wake_fd);
 /* Drains an eventfd or timerfd (reads whatever it has to say); whether it had fired. */
 bool xvb_drain(int fd);
 
+/* ---- looks that xenstore watch events ask for, spaced ---- */
+
+/*
+ * A look (the hypervisor's list, the names, the diff against the previous look) costs O(N). A
+ * burst of watch events (hundreds of domains introduced at once, each writing dozens of nodes)
+ * arrives in many small reads, and a look per read kept the loop listing every domain thousands
+ * of times a second for seconds (10,000 domains: ~2,000 looks/s for 6 s after they came).
+ *
+ * A look that watch events alone ask for is made at the earliest XVB_LOOK_GAP_FACTOR times the
+ * last look's duration after that look ended (never more than XVB_LOOK_GAP_MAX_USEC later), so
+ * that looking costs at most about 1 / XVB_LOOK_GAP_FACTOR of a CPU; the poll timer is armed to
+ * fire when it is due. Looks after an operation, on the wake-up eventfd or on the timer are never
+ * deferred. The events themselves are read (and the caches they concern dropped) at once: only
+ * the report of what came or went waits, by a few milliseconds on the largest hosts.
+ * Not thread-safe: the backend's event lock covers it.
+ */
+#define XVB_LOOK_GAP_FACTOR     20
+#define XVB_LOOK_GAP_MAX_USEC   (100ULL * 1000)
+
+typedef struct XvbLookPacer {
+        int timer_fd;                   /* the backend's periodic poll timer */
+        uint64_t poll_usec;             /* its period */
+        uint64_t last_end;              /* CLOCK_MONOTONIC µs; 0: no look yet */
+        uint64_t last_cost;
+        uint64_t next_tick;             /* deferred: when the periodic timer was to fire next */
+        bool deferred;                  /* a look is owed: the timer fires for it */
+} XvbLookPacer;
+
+void xvb_look_pacer_init(XvbLookPacer *p, int timer_fd, uint64_t poll_usec);
+/* Whether a look that watch events ask for is due at @now. When it is not, the poll timer is
+ * set to fire once when it is, and false is returned. */
+bool xvb_look_due(XvbLookPacer *p, uint64_t now);
+/* Records a look made from @start to @end; after a deferred one, the poll timer goes back to its
+ * period, in its old phase. */
+void xvb_look_done(XvbLookPacer *p, uint64_t start, uint64_t end);
+
 /* ---- one shared hypervisor snapshot for info, state and is-active of running domains ---- */
 
 /*

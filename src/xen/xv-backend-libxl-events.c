@@ -42,6 +42,7 @@
 #include "xv-backend-libxl-internal.h"
 #include "xv-libxl-ops.h"
 #include "xv-log.h"
+#include "xv-time.h"
 
 /* The current hypervisor list; domains not named in xenstore yet are left out, so that they
  * count as new at the next look. */
@@ -87,6 +88,7 @@ int lx_events_init(LibxlBackend *h, XvError *error) {
         r = xvb_events_fds_open(&h->epoll_fd, &h->wake_fd, &h->timer_fd, LX_POLL_USEC, error);
         if (r < 0)
                 return r;
+        xvb_look_pacer_init(&h->look_pacer, h->timer_fd, LX_POLL_USEC);
         h->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (h->stop_fd < 0)
                 return xv_error_set_errnof(error, -errno, "Cannot create the stop eventfd");
@@ -310,7 +312,8 @@ static int collect_as(LibxlBackend *h, EventList *e, bool look) {
         _cleanup_strv_free_ char **paths = NULL;
         LxSnap *now = NULL;
         size_t n_now = 0;
-        bool fired;
+        bool fired, watch_look = false;
+        uint64_t start;
         int r;
 
         /* Drain every source: the diff below looks at the whole state anyway. */
@@ -331,21 +334,28 @@ static int collect_as(LibxlBackend *h, EventList *e, bool look) {
                 } else if (strv_length(paths) > 0) {
                         fired = true;
                         if (sort_paths(h, paths))
-                                look = true;
+                                watch_look = true;      /* paced: xvb_look_due() below */
                 }
         }
         /* Nothing fired at all (a spurious wake-up, or no xenstore): look, as always before. */
         if (!look && !fired)
                 look = true;
+        if (!look && watch_look) {
+                if (!xvb_look_due(&h->look_pacer, monotonic_usec()))
+                        return 0;
+                look = true;
+        }
         if (!look)
                 return 0;
 
+        start = monotonic_usec();
         r = take_snapshot(h, &now, &n_now);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return 0;       /* hypercalls failing: keep the old snapshot, look again later */
-        return xvb_snap_advance(h, diff, &h->snap, &h->n_snap, &h->snap_valid, now, n_now, e);
+        if (r >= 0)
+                r = xvb_snap_advance(h, diff, &h->snap, &h->n_snap, &h->snap_valid, now, n_now, e);
+        else if (r != -ENOMEM)
+                r = 0;          /* hypercalls failing: keep the old snapshot, look again later */
+        xvb_look_done(&h->look_pacer, start, monotonic_usec());
+        return r;
 }
 
 static int collect(void *backend, EventList *e) {

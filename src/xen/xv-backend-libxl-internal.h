@@ -128,6 +128,7 @@ typedef struct LibxlBackend {
         LxSnap *snap;
         size_t n_snap;
         bool snap_valid;
+        XvbLookPacer look_pacer;        /* looks asked for by watch events, spaced */
         int epoll_fd, wake_fd, timer_fd;
         HvEventCallback callback;
         void *userdata;

@@ -605,6 +605,7 @@ static int lx_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
                 return -ENOMEM;
         h->base.ops = &hv_backend_libxl;
         h->epoll_fd = h->wake_fd = h->timer_fd = h->stop_fd = -EBADF;
+        xvb_look_pacer_init(&h->look_pacer, -EBADF, LX_POLL_USEC);  /* no timer until the events start */
         (void) pthread_mutex_init(&h->cache_lock, NULL);
         (void) pthread_mutex_init(&h->track_lock, NULL);
         (void) pthread_mutex_init(&h->event_lock, NULL);

@@ -24,6 +24,7 @@
 #include "xv-alloc.h"
 #include "xv-backend-xend-internal.h"
 #include "xv-log.h"
+#include "xv-time.h"
 
 int backend_events_add_xm(XendBackend *h) {
         /* Called with xend_lock held, from open or from the first XenD contact. */
@@ -83,6 +84,7 @@ int backend_events_init(XendBackend *h, XvError *error) {
         r = xvb_events_fds_open(&h->epoll_fd, &h->wake_fd, &h->timer_fd, BACKEND_POLL_USEC, error);
         if (r < 0)
                 return r;
+        xvb_look_pacer_init(&h->look_pacer, h->timer_fd, BACKEND_POLL_USEC);
         if (h->xs) {
                 r = xvb_epoll_add(h->epoll_fd, xenstore_event_fd(h->xs));
                 if (r < 0)
@@ -283,7 +285,8 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
         _cleanup_strv_free_ char **paths = NULL;
         Snap *now = NULL;
         size_t n_now = 0;
-        bool came_or_went = false, lost = false;
+        bool came_or_went = false, lost = false, watch_look = false;
+        uint64_t start;
         XmDir *xm;
         int r;
 
@@ -307,9 +310,12 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
                         backend_inactive_invalidate(h);
                 }
                 if (r < 0 || resync || xml_drop_paths(h, paths)) {
-                        look = true;
                         came_or_went = true;
                         backend_cache_invalidate(h);
+                        if (lost)
+                                look = true;
+                        else
+                                watch_look = true;      /* paced: xvb_look_due() below */
                 }
         } else
                 look = true;
@@ -333,21 +339,32 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
                 if (r < 0)
                         return r;
         }
+        if (!look && watch_look) {
+                if (!xvb_look_due(&h->look_pacer, monotonic_usec())) {
+                        h->look_owed_came_or_went = true;
+                        return 0;
+                }
+                look = true;
+        }
         if (!look)
                 return 0;
+        came_or_went = came_or_went || h->look_owed_came_or_went;
+        h->look_owed_came_or_went = false;
 
         /* The hypervisor's list against the previous look: the domains that came or went drop
          * their own inactive-cache entries (diff()), not everyone's. */
+        start = monotonic_usec();
         r = take_snapshot(h, &now, &n_now);
         /* No diff to say which domain a @introduceDomain / @releaseDomain was about (unless
          * everything went already). */
         if (came_or_went && !lost && (r < 0 || !h->snap_valid))
                 backend_inactive_invalidate(h);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return 0;       /* hypercalls failing: keep the old snapshot, look again later */
-        return xvb_snap_advance(h, diff, &h->snap, &h->n_snap, &h->snap_valid, now, n_now, e);
+        if (r >= 0)
+                r = xvb_snap_advance(h, diff, &h->snap, &h->n_snap, &h->snap_valid, now, n_now, e);
+        else if (r != -ENOMEM)
+                r = 0;          /* hypercalls failing: keep the old snapshot, look again later */
+        xvb_look_done(&h->look_pacer, start, monotonic_usec());
+        return r;
 }
 
 static int collect(void *backend, EventList *e) {

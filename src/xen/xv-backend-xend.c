@@ -1662,6 +1662,7 @@ int xendbe_open(const HvConfig *config, XvHypervisor **ret, XvError *error) {
                 return -ENOMEM;
         h->base.ops = &hv_backend_xend;
         h->epoll_fd = h->wake_fd = h->timer_fd = -EBADF;
+        xvb_look_pacer_init(&h->look_pacer, -EBADF, BACKEND_POLL_USEC);     /* no timer until the events start */
         (void) pthread_mutex_init(&h->xend_lock, NULL);
         (void) pthread_mutex_init(&h->cache_lock, NULL);
         if (domain_table_new(&h->running) < 0 || domain_table_new(&h->inactive_index) < 0 ||
