@@ -51,7 +51,18 @@ struct XsChannel {
         pthread_mutex_t reconnect_lock; /* one reconnect attempt at a time; only ever try-locked */
         int epoll_fd;
         int timer_fd;
+
+        /* For xenstore_events_pending(), which takes no lock: an epoll set over the watch fd
+         * alone (the timer in epoll_fd fires for health checks and retries, which are no
+         * events), and whether the watch fd says everything (connected, and no resync owed
+         * to the reader of the events). Written under lock, read atomically. */
+        int watch_epoll_fd;
+        bool events_reliable;
 };
+
+static void reliable_set_locked(XsChannel *c) {
+        __atomic_store_n(&c->events_reliable, c->watch && !c->resync, __ATOMIC_RELEASE);
+}
 
 static XsConn *conn_ref(XsConn *c) {
         if (c)
@@ -139,9 +150,12 @@ static void channel_mark_dead(XsChannel *c, const XsConn *seen_req, const XsConn
         if ((seen_req && c->req == seen_req) || (seen_watch && c->watch == seen_watch)) {
                 old_req = TAKE_PTR(c->req);
                 old_watch = TAKE_PTR(c->watch);
-                if (old_watch)
+                if (old_watch) {
                         (void) epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, xs_fileno(old_watch->xsh), NULL);
+                        (void) epoll_ctl(c->watch_epoll_fd, EPOLL_CTL_DEL, xs_fileno(old_watch->xsh), NULL);
+                }
                 c->resync = true;
+                reliable_set_locked(c);
                 c->retry_usec = XENSTORE_RETRY_USEC;
                 timer_arm(c, c->retry_usec);
                 log_debug("xenstore: connection lost");
@@ -203,10 +217,14 @@ static int channel_do_reconnect(XsChannel *c, XvError *error) {
                 r = epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, xs_fileno(watch->xsh), &ev);
                 if (r < 0)
                         r = -errno;
-                else {
+                else if (epoll_ctl(c->watch_epoll_fd, EPOLL_CTL_ADD, xs_fileno(watch->xsh), &ev) < 0) {
+                        r = -errno;
+                        (void) epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, xs_fileno(watch->xsh), NULL);
+                } else {
                         c->req = TAKE_PTR(req);
                         c->watch = TAKE_PTR(watch);
                         c->resync = true;
+                        reliable_set_locked(c);
                         timer_arm(c, XENSTORE_HEALTH_USEC);
                         log_debug("xenstore: connected");
                 }
@@ -416,13 +434,16 @@ static int channel_new(bool read_only, XsChannel **ret, XvError *error) {
         c = new0(XsChannel, 1);
         if (!c)
                 return channel_errorf(error, -ENOMEM, XVP_ERR_NO_MEMORY, "Out of memory");
-        c->epoll_fd = c->timer_fd = -EBADF;
+        c->epoll_fd = c->timer_fd = c->watch_epoll_fd = -EBADF;
         pthread_mutex_init(&c->lock, NULL);
         pthread_mutex_init(&c->reconnect_lock, NULL);
         c->read_only = read_only;
 
         c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         if (c->epoll_fd < 0)
+                return channel_error(error, -errno, XVP_ERR_INTERNAL, "Cannot create an epoll fd");
+        c->watch_epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (c->watch_epoll_fd < 0)
                 return channel_error(error, -errno, XVP_ERR_INTERNAL, "Cannot create an epoll fd");
         c->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         if (c->timer_fd < 0)
@@ -445,6 +466,7 @@ int xenstore_open(bool read_only, XsChannel **ret, XvError *error) {
                 return r;
         /* The first read reports no resync: the caller has not seen anything it could miss. */
         c->resync = false;
+        reliable_set_locked(c);         /* not shared yet: no lock needed */
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -466,8 +488,10 @@ int xenstore_open_or_retry(bool read_only, XsChannel **ret, XvError *error) {
                 c->retry_usec = XENSTORE_RETRY_USEC;
                 timer_arm(c, c->retry_usec);
                 pthread_mutex_unlock(&c->lock);
-        } else
+        } else {
                 c->resync = false;
+                reliable_set_locked(c);         /* not shared yet: no lock needed */
+        }
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -479,6 +503,7 @@ XsChannel *xenstore_close(XsChannel *c) {
         c->watch = conn_unref(c->watch);
         c->watches = strv_free(c->watches);
         c->epoll_fd = safe_close(c->epoll_fd);
+        c->watch_epoll_fd = safe_close(c->watch_epoll_fd);
         c->timer_fd = safe_close(c->timer_fd);
         pthread_mutex_destroy(&c->lock);
         pthread_mutex_destroy(&c->reconnect_lock);
@@ -1009,10 +1034,13 @@ int xenstore_event_fd(XsChannel *c) {
 }
 
 bool xenstore_events_pending(XsChannel *c) {
-        struct pollfd p = { .fd = xenstore_event_fd(c), .events = POLLIN };
+        struct pollfd p = { .events = POLLIN };
 
-        if (p.fd < 0)
+        /* No channel, no connection, or events that may have been lost and not yet reported
+         * (a resync): nothing the caller holds can be trusted. */
+        if (!c || !__atomic_load_n(&c->events_reliable, __ATOMIC_ACQUIRE))
                 return true;
+        p.fd = c->watch_epoll_fd;
         return poll(&p, 1, 0) != 0;
 }
 
@@ -1169,6 +1197,7 @@ int xenstore_read_events(XsChannel *c, char ***ret_paths, bool *ret_resync, XvEr
         pthread_mutex_lock(&c->lock);
         resync = c->resync;
         c->resync = false;
+        reliable_set_locked(c);
         pthread_mutex_unlock(&c->lock);
 
         if (!paths) {

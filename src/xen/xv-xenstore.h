@@ -132,8 +132,10 @@ int xenstore_set_memory_target(XsChannel *c, int domid, uint64_t kib, XvError *e
  * Watching the initial registration fires each watch once; callers treat every event as "rescan",
  * never as a count. */
 int xenstore_event_fd(XsChannel *c);
-/* Whether watch events wait on @c that nobody drained yet (true without a channel): then what a
- * caller cached of the domains may be out of date. One poll(2), no waiting. */
+/* Whether watch events wait on @c that nobody drained yet: then what a caller cached of the
+ * domains may be out of date. Also true without a channel, while disconnected, and after a
+ * reconnect until xenstore_read_events() reported the resync. The event fd's own timer (health
+ * checks, retries) does not count. One poll(2) of the watch fd, no lock, no waiting. */
 bool xenstore_events_pending(XsChannel *c);
 int xenstore_read_events(XsChannel *c, char ***ret_paths, bool *ret_resync, XvError *error);
 /* Extra watches (e.g. /local/domain/<id>/control/shutdown), kept across reconnects. */

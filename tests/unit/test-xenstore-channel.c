@@ -440,6 +440,82 @@ TEST(watches) {
         xsim_stop(&x);
 }
 
+/* xenstore_events_pending(): true while a watch event waits undrained, while disconnected and
+ * until the resync after a reconnect was read; never because of the event fd's own timer (the
+ * health check makes the fd readable every XENSTORE_HEALTH_USEC, 2 s, which is no event). */
+TEST(events_pending_means_events) {
+        _cleanup_(xenstore_closep) XsChannel *c = NULL;
+        _cleanup_free_ char *name = NULL;
+        bool resync = false, timer_seen = false;
+        uint64_t deadline;
+        XsimInstance x;
+
+        xsim_start(&x, NULL);
+        open_channel(true, &c);
+        ASSERT_TRUE(wait_for_path(c, XENSTORE_WATCH_INTRODUCE, 2000, &resync));
+        {
+                _cleanup_strv_free_ char **paths = NULL;
+
+                while (wait_events(c, 200, &paths, NULL) > 0)
+                        ;
+        }
+        ASSERT_FALSE(xenstore_events_pending(c));
+
+        /* The health timer fires (the event fd turns readable) without an event. */
+        deadline = xsim_now_ms() + 3000;
+        while (!timer_seen && xsim_now_ms() < deadline) {
+                struct pollfd p = { .fd = xenstore_event_fd(c), .events = POLLIN };
+
+                timer_seen = poll(&p, 1, 100) > 0;
+        }
+        ASSERT_TRUE(timer_seen);
+        ASSERT_FALSE(xenstore_events_pending(c));
+
+        /* A domain comes: pending until the events are read. */
+        ASSERT_GT(xsim_create_domain(&x, "pend1", 64, 1), 0);
+        deadline = xsim_now_ms() + 3000;
+        while (!xenstore_events_pending(c) && xsim_now_ms() < deadline)
+                (void) poll(NULL, 0, 10);
+        ASSERT_TRUE(xenstore_events_pending(c));
+        ASSERT_TRUE(wait_for_path(c, XENSTORE_WATCH_INTRODUCE, 3000, NULL));
+        {
+                _cleanup_strv_free_ char **paths = NULL;
+
+                while (wait_events(c, 200, &paths, NULL) > 0)
+                        ;
+        }
+        ASSERT_FALSE(xenstore_events_pending(c));
+
+        /* xenstored goes away: pending while disconnected, and after the reconnect until the
+         * resync was read. */
+        ASSERT_EQ(xsim_ctl(&x, NULL, "xenstore absent on"), 0);
+        ASSERT_LT(xenstore_get_domain_name(c, 0, &name, NULL), 0);
+        ASSERT_FALSE(xenstore_is_connected(c));
+        ASSERT_TRUE(xenstore_events_pending(c));
+        ASSERT_EQ(xsim_ctl(&x, NULL, "xenstore absent off"), 0);
+        ASSERT_OK(xenstore_get_domain_name(c, 0, &name, NULL));         /* reconnects */
+        ASSERT_TRUE(xenstore_is_connected(c));
+        ASSERT_TRUE(xenstore_events_pending(c));                        /* the resync is owed */
+        resync = false;
+        deadline = xsim_now_ms() + 5000;
+        while (!resync && xsim_now_ms() < deadline) {
+                _cleanup_strv_free_ char **paths = NULL;
+
+                (void) wait_events(c, 100, &paths, &resync);
+        }
+        ASSERT_TRUE(resync);
+        {
+                _cleanup_strv_free_ char **paths = NULL;
+
+                while (wait_events(c, 200, &paths, NULL) > 0)
+                        ;
+        }
+        ASSERT_FALSE(xenstore_events_pending(c));
+
+        c = xenstore_close(c);
+        xsim_stop(&x);
+}
+
 TEST(reconnect) {
         _cleanup_(xenstore_closep) XsChannel *c = NULL;
         _cleanup_free_ char *name = NULL;
