@@ -13,12 +13,20 @@
 #include "xv-hcall.h"
 #include "xv-parse-util.h"
 
-/* Domains fetched per getinfolist hypercall. */
-#define HCALL_GETINFO_BATCH 256
+/*
+ * Domains fetched per getinfolist hypercall: sized by the previous list of this handle, between
+ * the two bounds. XEN_SYSCTL_getdomaininfolist walks the domain list from its start at every
+ * call, so a list of N domains in batches of B costs N²/2B steps in Xen and N/B round trips: a
+ * large host wants large batches (xenopsd and libxl use 1024). But libxenctrl bounces the whole
+ * buffer of B entries whatever the number returned, so a host of a few domains wants a small one.
+ */
+#define HCALL_GETINFO_BATCH_MIN 64
+#define HCALL_GETINFO_BATCH_MAX 1024
 #define HCALL_PAGE_KIB 4u               /* x86 pages */
 
 struct Hcall {
         xc_interface *xch;
+        size_t last_list_n;             /* domains in the last list (atomic: lists run concurrently) */
         /* libxenctrl reports failures through a logger, by default on stderr. Library code is
          * silent: failures are returned as errno and turned into an XvError here. */
         xentoollog_logger logger;
@@ -171,15 +179,27 @@ Hcall *hcall_close(Hcall *h) {
         return NULL;
 }
 
+/* One batch for the whole list, as the last list went, with an eighth to spare for growth. */
+static int batch_size(Hcall *h) {
+        size_t last = __atomic_load_n(&h->last_list_n, __ATOMIC_RELAXED), want = last + last / 8 + 1;
+        int size = HCALL_GETINFO_BATCH_MIN;
+
+        while ((size_t) size < want && size < HCALL_GETINFO_BATCH_MAX)
+                size *= 2;
+        return size;
+}
+
 int hcall_list_domains(Hcall *h, HcallDomainInfo **ret, size_t *ret_n, XvError *error) {
         _cleanup_free_ xc_domaininfo_t *batch = NULL;
         _cleanup_free_ HcallDomainInfo *list = NULL;
         size_t n = 0, allocated = 0;
         uint32_t next = 0;
+        int size;
 
         if (!h || !ret || !ret_n)
                 return -EINVAL;
-        batch = new(xc_domaininfo_t, HCALL_GETINFO_BATCH);
+        size = batch_size(h);
+        batch = new(xc_domaininfo_t, (size_t) size);
         if (!batch)
                 return hcall_errorf(error, -ENOMEM, XVP_ERR_NO_MEMORY, "Out of memory");
 
@@ -187,14 +207,13 @@ int hcall_list_domains(Hcall *h, HcallDomainInfo **ret, size_t *ret_n, XvError *
                 int got;
 
                 errno = 0;
-                got = xc_domain_getinfolist(h->xch, next, HCALL_GETINFO_BATCH, batch);
+                got = xc_domain_getinfolist(h->xch, next, (unsigned) size, batch);
                 if (got < 0)
                         return hcall_error(error, errno_or_eio(), XVP_ERR_XEN_CALL,
                                            "xc_domain_getinfolist(%u) failed", next);
-                if (got > HCALL_GETINFO_BATCH)
+                if (got > size)
                         return hcall_errorf(error, -EBADMSG, XVP_ERR_INTERNAL,
-                                            "xc_domain_getinfolist returned %d domains, asked for %d", got,
-                                            HCALL_GETINFO_BATCH);
+                                            "xc_domain_getinfolist returned %d domains, asked for %d", got, size);
                 for (int i = 0; i < got; i++) {
                         /* The list is in increasing id order from @next; anything else would loop. */
                         if (batch[i].domain < next || batch[i].domain > HCALL_DOMID_MAX)
@@ -209,9 +228,10 @@ int hcall_list_domains(Hcall *h, HcallDomainInfo **ret, size_t *ret_n, XvError *
                         info_from_xc(&batch[i], &list[n++]);
                         next = batch[i].domain + 1u;
                 }
-                if (got < HCALL_GETINFO_BATCH || next > HCALL_DOMID_MAX)
+                if (got < size || next > HCALL_DOMID_MAX)
                         break;
         }
+        __atomic_store_n(&h->last_list_n, n, __ATOMIC_RELAXED);
         if (!list) {
                 list = new0(HcallDomainInfo, 1);
                 if (!list)

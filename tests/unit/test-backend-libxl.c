@@ -119,35 +119,6 @@ static void seen_done(Seen *s) {
         s->n = 0;
 }
 
-/* xensim's count of hypercalls of @kind ("total", or a kind "hv stats" prints) since the last
- * "hv stats reset". */
-static uint64_t hv_count(XsimInstance *x, const char *kind) {
-        _cleanup_free_ char *out = NULL;
-        uint64_t v = 0;
-
-        ASSERT_EQ(xsim_ctl(x, &out, "hv stats"), 0);
-        for (char *l = out, *nl; l && *l; l = nl) {
-                char *sp;
-
-                nl = strchr(l, '\n');
-                if (nl)
-                        *nl++ = '\0';
-                sp = strchr(l, ' ');
-                if (!sp)
-                        continue;
-                *sp = '\0';
-                if (streq(kind, "total") && streq(l, "total"))
-                        ASSERT_OK(safe_atou64_full(sp + 1, 10, &v));
-                else if (streq(sp + 1, kind))
-                        ASSERT_OK(safe_atou64_full(l, 10, &v));
-        }
-        return v;
-}
-
-static void hv_reset(XsimInstance *x) {
-        ASSERT_EQ(xsim_ctl(x, NULL, "hv stats reset"), 0);
-}
-
 /* Delivers whatever the backend has to say (watch events of domains xensim made included), so
  * that no xenstore event waits: the shared snapshot is not used while one does. */
 static void drain_events(XvHypervisor *h) {
@@ -371,7 +342,7 @@ TEST(running_names_by_name_uuid_id) {
         ASSERT_GE(wait_event(f.h, &s, "many47", XVP_DOMAIN_EVENT_STARTED, XVP_DOMAIN_EVENT_STARTED_BOOTED), 0);
         drain_events(f.h);
 
-        hv_reset(&f.x);
+        xsim_hv_reset(&f.x);
         for (unsigned i = 0; i < N_DOMAINS; i++) {
                 char name[32];
 
@@ -398,7 +369,7 @@ TEST(running_names_by_name_uuid_id) {
         /* Distinct domains, distinct uuids: no two lookups collapsed onto one entry. */
         for (unsigned i = 1; i < N_DOMAINS; i++)
                 ASSERT_FALSE(uuid_equal(&uuids[i], &uuids[i - 1]));
-        ASSERT_EQ(hv_count(&f.x, "total"), 0u);
+        ASSERT_EQ(xsim_hv_count(&f.x, "total"), 0u);
 
         ASSERT_EQ(xsim_ctl(&f.x, NULL, "domain destroy many17"), 0);
         ASSERT_GE(wait_event(f.h, &s, "many17", XVP_DOMAIN_EVENT_STOPPED, XVP_DOMAIN_EVENT_STOPPED_DESTROYED), 0);
@@ -442,7 +413,7 @@ TEST(info_snapshot_shared) {
                 uint64_t start;
 
                 drain_events(f.h);
-                hv_reset(&f.x);
+                xsim_hv_reset(&f.x);
                 start = xsim_now_ms();
                 for (unsigned k = 0; k < 100; k++)
                         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
@@ -452,8 +423,8 @@ TEST(info_snapshot_shared) {
                                 ASSERT_EQ(info.nr_vcpus, 2);
                         }
                 elapsed_ms = xsim_now_ms() - start;
-                lists = hv_count(&f.x, "sysctl getdomaininfolist");
-                ones = hv_count(&f.x, "sysctl getdomaininfolist one");
+                lists = xsim_hv_count(&f.x, "sysctl getdomaininfolist");
+                ones = xsim_hv_count(&f.x, "sysctl getdomaininfolist one");
                 if (ones == 0)
                         break;
         }
@@ -510,7 +481,7 @@ static uint64_t xml_cost(Fixture *f, const HvDomainRef *ref, unsigned flags, cha
         XvError e = XV_ERROR_NULL;
         char *xml = NULL;
 
-        hv_reset(&f->x);
+        xsim_hv_reset(&f->x);
         if (hypervisor_domain_get_xml(f->h, ref, flags, &xml, &e) < 0)
                 test_fail(__FILE__, __LINE__, "get_xml: %s", strnull(e.message));
         if (ret)
@@ -518,7 +489,7 @@ static uint64_t xml_cost(Fixture *f, const HvDomainRef *ref, unsigned flags, cha
         else
                 free(xml);
         /* The shared snapshot's list is the resolution's, not dumpxml's own. */
-        return hv_count(&f->x, "total") - hv_count(&f->x, "sysctl getdomaininfolist");
+        return xsim_hv_count(&f->x, "total") - xsim_hv_count(&f->x, "sysctl getdomaininfolist");
 }
 
 /* The hypercalls of a dumpxml right after one that filled the cache: measured again (a bounded

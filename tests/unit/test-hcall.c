@@ -253,6 +253,42 @@ TEST(domains) {
         xsim_stop(&x);
 }
 
+/* A list longer than one batch: every domain once, in id order; the batch then grows to what the
+ * handle listed last, so that the next list takes one hypercall. */
+TEST(list_in_batches) {
+        enum { N_GUESTS = 150 };        /* with Domain-0: 151, more than the first batch of 64 */
+        _cleanup_(hcall_closep) Hcall *h = NULL;
+        _cleanup_free_ HcallDomainInfo *list = NULL;
+        int ids[N_GUESTS];
+        size_t n = 0;
+        XsimInstance x;
+
+        xsim_start(&x, NULL);
+        for (unsigned i = 0; i < N_GUESTS; i++) {
+                char name[32];
+
+                (void) snprintf(name, sizeof(name), "batch%03u", i);
+                ids[i] = xsim_create_domain(&x, name, 16, 1);
+        }
+        open_hcall(&h);
+
+        xsim_hv_reset(&x);
+        ASSERT_OK(hcall_list_domains(h, &list, &n, NULL));
+        ASSERT_EQ(n, (size_t) N_GUESTS + 1);
+        for (size_t i = 1; i < n; i++)
+                ASSERT_LT(list[i - 1].domid, list[i].domid);
+        for (unsigned i = 0; i < N_GUESTS; i++)
+                ASSERT_NOT_NULL(find(list, n, ids[i]));
+        ASSERT_EQ(xsim_hv_count(&x, "sysctl getdomaininfolist"), 3u);         /* 64 + 64 + 23 */
+        list = mfree(list);
+
+        xsim_hv_reset(&x);
+        ASSERT_OK(hcall_list_domains(h, &list, &n, NULL));
+        ASSERT_EQ(n, (size_t) N_GUESTS + 1);
+        ASSERT_EQ(xsim_hv_count(&x, "sysctl getdomaininfolist"), 1u);         /* one batch of 256 */
+        xsim_stop(&x);
+}
+
 TEST(shutdown_reasons) {
         _cleanup_(hcall_closep) Hcall *h = NULL;
         XsimInstance x;

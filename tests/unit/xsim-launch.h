@@ -250,6 +250,35 @@ static inline char *xsim_list_field(XsimInstance *x, const char *name, unsigned 
         return NULL;
 }
 
+/* xensim's count of hypercalls of @kind ("total", or a kind "hv stats" prints) since the last
+ * "hv stats reset". */
+static inline uint64_t xsim_hv_count(XsimInstance *x, const char *kind) {
+        _cleanup_free_ char *out = NULL;
+        uint64_t v = 0;
+
+        ASSERT_EQ(xsim_ctl(x, &out, "hv stats"), 0);
+        for (char *l = out, *nl; l && *l; l = nl) {
+                char *sp;
+
+                nl = strchr(l, '\n');
+                if (nl)
+                        *nl++ = '\0';
+                sp = strchr(l, ' ');
+                if (!sp)
+                        continue;
+                *sp = '\0';
+                if (streq(kind, "total") && streq(l, "total"))
+                        ASSERT_OK(safe_atou64_full(sp + 1, 10, &v));
+                else if (streq(sp + 1, kind))
+                        ASSERT_OK(safe_atou64_full(l, 10, &v));
+        }
+        return v;
+}
+
+static inline void xsim_hv_reset(XsimInstance *x) {
+        ASSERT_EQ(xsim_ctl(x, NULL, "hv stats reset"), 0);
+}
+
 /* Creates a running domain through the control socket; returns its domid. */
 static inline int xsim_create_domain(XsimInstance *x, const char *name, unsigned mem_mib, unsigned vcpus) {
         _cleanup_free_ char *out = NULL;
