@@ -266,6 +266,10 @@ bool xvb_look_due(XvbLookPacer *p, uint64_t now) {
         return false;
 }
 
+bool xvb_look_now(XvbLookPacer *p, bool asked, bool by_watch) {
+        return asked || (by_watch && xvb_look_due(p, monotonic_usec()));
+}
+
 void xvb_look_done(XvbLookPacer *p, uint64_t start, uint64_t end) {
         struct itimerspec its;
 

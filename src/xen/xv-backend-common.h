@@ -99,13 +99,16 @@ typedef struct XvbLookPacer {
         uint64_t last_end;              /* CLOCK_MONOTONIC µs; 0: no look yet */
         uint64_t last_cost;
         uint64_t next_tick;             /* deferred: when the periodic timer was to fire next */
-        bool deferred;                  /* a look is owed: the timer fires for it */
+        bool deferred;                  /* a look watch events asked for is owed: the timer fires for it */
 } XvbLookPacer;
 
 void xvb_look_pacer_init(XvbLookPacer *p, int timer_fd, uint64_t poll_usec);
 /* Whether a look that watch events ask for is due at @now. When it is not, the poll timer is
  * set to fire once when it is, and false is returned. */
 bool xvb_look_due(XvbLookPacer *p, uint64_t now);
+/* Whether to look now: when @asked (after an operation, on the eventfd or the timer, or a wake-up
+ * with nothing fired), or when @by_watch and xvb_look_due() says so. */
+bool xvb_look_now(XvbLookPacer *p, bool asked, bool by_watch);
 /* Records a look made from @start to @end; after a deferred one, the poll timer goes back to its
  * period, in its old phase. */
 void xvb_look_done(XvbLookPacer *p, uint64_t start, uint64_t end);

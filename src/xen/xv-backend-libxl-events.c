@@ -340,12 +340,7 @@ static int collect_as(LibxlBackend *h, EventList *e, bool look) {
         /* Nothing fired at all (a spurious wake-up, or no xenstore): look, as always before. */
         if (!look && !fired)
                 look = true;
-        if (!look && watch_look) {
-                if (!xvb_look_due(&h->look_pacer, monotonic_usec()))
-                        return 0;
-                look = true;
-        }
-        if (!look)
+        if (!xvb_look_now(&h->look_pacer, look, watch_look))
                 return 0;
 
         start = monotonic_usec();

@@ -339,17 +339,10 @@ static int collect_as(XendBackend *h, EventList *e, bool look) {
                 if (r < 0)
                         return r;
         }
-        if (!look && watch_look) {
-                if (!xvb_look_due(&h->look_pacer, monotonic_usec())) {
-                        h->look_owed_came_or_went = true;
-                        return 0;
-                }
-                look = true;
-        }
-        if (!look)
+        if (!xvb_look_now(&h->look_pacer, look, watch_look))
                 return 0;
-        came_or_went = came_or_went || h->look_owed_came_or_went;
-        h->look_owed_came_or_went = false;
+        /* A look watch events asked for and the pacer deferred: a domain came or went then. */
+        came_or_went = came_or_went || h->look_pacer.deferred;
 
         /* The hypervisor's list against the previous look: the domains that came or went drop
          * their own inactive-cache entries (diff()), not everyone's. */

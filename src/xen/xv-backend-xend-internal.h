@@ -203,7 +203,6 @@ typedef struct XendBackend {
         size_t n_snap;
         bool snap_valid;
         XvbLookPacer look_pacer;        /* looks asked for by watch events, spaced */
-        bool look_owed_came_or_went;    /* the deferred look is for a domain that came or went */
         int epoll_fd, wake_fd, timer_fd, xm_fd_added;
         HvEventCallback callback;
         void *userdata;

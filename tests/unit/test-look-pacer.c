@@ -32,6 +32,12 @@ static uint64_t usec_of(const struct timespec *ts) {
         return (uint64_t) ts->tv_sec * 1000000 + (uint64_t) ts->tv_nsec / 1000;
 }
 
+/* A pacer over a fresh timer of period POLL_USEC. */
+static void pacer_open(Timer *t, XvbLookPacer *p) {
+        timer_open(t);
+        xvb_look_pacer_init(p, t->fd, POLL_USEC);
+}
+
 /* The timer's next expiry (µs from now) and its period. */
 static void timer_get(const Timer *t, uint64_t *next, uint64_t *period) {
         struct itimerspec its;
@@ -45,8 +51,7 @@ TEST(first_look_and_a_look_after_the_gap_are_due) {
         XvbLookPacer p;
         Timer t;
 
-        timer_open(&t);
-        xvb_look_pacer_init(&p, t.fd, POLL_USEC);
+        pacer_open(&t, &p);
         ASSERT_TRUE(xvb_look_due(&p, 1000000));         /* no look yet */
         xvb_look_done(&p, 1000000, 1001000);            /* 1 ms: the gap is 20 ms */
         ASSERT_TRUE(xvb_look_due(&p, 1001000 + 20 * 1000));
@@ -60,8 +65,7 @@ TEST(a_look_within_the_gap_waits_for_the_timer) {
         XvbLookPacer p;
         Timer t;
 
-        timer_open(&t);
-        xvb_look_pacer_init(&p, t.fd, POLL_USEC);
+        pacer_open(&t, &p);
         xvb_look_done(&p, end - 2000, end);             /* 2 ms: the gap is 40 ms */
 
         ASSERT_FALSE(xvb_look_due(&p, end + 10000));    /* 10 ms after: 30 ms to go */
@@ -84,8 +88,7 @@ TEST(after_the_deferred_look_the_period_resumes_in_phase) {
         XvbLookPacer p;
         Timer t;
 
-        timer_open(&t);
-        xvb_look_pacer_init(&p, t.fd, POLL_USEC);
+        pacer_open(&t, &p);
         xvb_look_done(&p, end - 1000, end);
         timer_get(&t, &before, &period);
         ASSERT_EQ(period, POLL_USEC);
@@ -110,8 +113,7 @@ TEST(a_tick_that_passed_meanwhile_moves_by_whole_periods) {
         XvbLookPacer p;
         Timer t;
 
-        timer_open(&t);
-        xvb_look_pacer_init(&p, t.fd, POLL_USEC);
+        pacer_open(&t, &p);
         xvb_look_done(&p, end - 1000, end);
         ASSERT_FALSE(xvb_look_due(&p, end + 1000));
         /* The owed look ends 3.5 periods after the tick that was due: the next one is half a
@@ -128,8 +130,7 @@ TEST(the_gap_is_capped) {
         XvbLookPacer p;
         Timer t;
 
-        timer_open(&t);
-        xvb_look_pacer_init(&p, t.fd, POLL_USEC);
+        pacer_open(&t, &p);
         xvb_look_done(&p, 0, 10ULL * 1000 * 1000);      /* a 10-s look: 200 s by the factor */
         ASSERT_FALSE(xvb_look_due(&p, 10ULL * 1000 * 1000 + XVB_LOOK_GAP_MAX_USEC - 1));
         xvb_look_done(&p, 0, 10ULL * 1000 * 1000);
@@ -150,8 +151,7 @@ TEST(a_clock_going_backwards_looks) {
         XvbLookPacer p;
         Timer t;
 
-        timer_open(&t);
-        xvb_look_pacer_init(&p, t.fd, POLL_USEC);
+        pacer_open(&t, &p);
         xvb_look_done(&p, 5000000, 5001000);
         ASSERT_TRUE(xvb_look_due(&p, 4000000));
         close(t.fd);

@@ -388,6 +388,27 @@ static bool wait_for_path(XsChannel *c, const char *want, unsigned ms, bool *ret
         return false;
 }
 
+/* Collects events for up to @ms until a resync was reported; whether one was. */
+static bool wait_for_resync(XsChannel *c, unsigned ms) {
+        uint64_t deadline = xsim_now_ms() + ms;
+        bool resync = false;
+
+        while (!resync && xsim_now_ms() < deadline) {
+                _cleanup_strv_free_ char **paths = NULL;
+
+                (void) wait_events(c, 100, &paths, &resync);
+        }
+        return resync;
+}
+
+/* Reads events until none came for 200 ms. */
+static void drain_events(XsChannel *c) {
+        _cleanup_strv_free_ char **paths = NULL;
+
+        while (wait_events(c, 200, &paths, NULL) > 0)
+                ;
+}
+
 TEST(watches) {
         _cleanup_(xenstore_closep) XsChannel *c = NULL, *rw = NULL;
         _cleanup_strv_free_ char **paths = NULL;
@@ -453,12 +474,7 @@ TEST(events_pending_means_events) {
         xsim_start(&x, NULL);
         open_channel(true, &c);
         ASSERT_TRUE(wait_for_path(c, XENSTORE_WATCH_INTRODUCE, 2000, &resync));
-        {
-                _cleanup_strv_free_ char **paths = NULL;
-
-                while (wait_events(c, 200, &paths, NULL) > 0)
-                        ;
-        }
+        drain_events(c);
         ASSERT_FALSE(xenstore_events_pending(c));
 
         /* The health timer fires (the event fd turns readable) without an event. */
@@ -478,12 +494,7 @@ TEST(events_pending_means_events) {
                 (void) poll(NULL, 0, 10);
         ASSERT_TRUE(xenstore_events_pending(c));
         ASSERT_TRUE(wait_for_path(c, XENSTORE_WATCH_INTRODUCE, 3000, NULL));
-        {
-                _cleanup_strv_free_ char **paths = NULL;
-
-                while (wait_events(c, 200, &paths, NULL) > 0)
-                        ;
-        }
+        drain_events(c);
         ASSERT_FALSE(xenstore_events_pending(c));
 
         /* xenstored goes away: pending while disconnected, and after the reconnect until the
@@ -496,20 +507,8 @@ TEST(events_pending_means_events) {
         ASSERT_OK(xenstore_get_domain_name(c, 0, &name, NULL));         /* reconnects */
         ASSERT_TRUE(xenstore_is_connected(c));
         ASSERT_TRUE(xenstore_events_pending(c));                        /* the resync is owed */
-        resync = false;
-        deadline = xsim_now_ms() + 5000;
-        while (!resync && xsim_now_ms() < deadline) {
-                _cleanup_strv_free_ char **paths = NULL;
-
-                (void) wait_events(c, 100, &paths, &resync);
-        }
-        ASSERT_TRUE(resync);
-        {
-                _cleanup_strv_free_ char **paths = NULL;
-
-                while (wait_events(c, 200, &paths, NULL) > 0)
-                        ;
-        }
+        ASSERT_TRUE(wait_for_resync(c, 5000));
+        drain_events(c);
         ASSERT_FALSE(xenstore_events_pending(c));
 
         c = xenstore_close(c);
@@ -552,14 +551,7 @@ TEST(reconnect) {
         /* xenstored comes back: the event side reconnects by itself, reports a resync and the
          * watches work again. */
         ASSERT_EQ(xsim_ctl(&x, NULL, "xenstore absent off"), 0);
-        resync = false;
-        deadline = xsim_now_ms() + 5000;
-        while (!resync && xsim_now_ms() < deadline) {
-                _cleanup_strv_free_ char **paths = NULL;
-
-                (void) wait_events(c, 100, &paths, &resync);
-        }
-        ASSERT_TRUE(resync);
+        ASSERT_TRUE(wait_for_resync(c, 5000));
         ASSERT_TRUE(xenstore_is_connected(c));
         ASSERT_OK(xenstore_get_domain_name(c, 0, &name, NULL));
         ASSERT_STREQ(name, "Domain-0");
@@ -576,14 +568,7 @@ TEST(reconnect) {
         ASSERT_STREQ(name, "guest1");
 
         /* And the watch side notices the restart on its own within the health interval. */
-        resync = false;
-        deadline = xsim_now_ms() + 6000;
-        while (!resync && xsim_now_ms() < deadline) {
-                _cleanup_strv_free_ char **paths = NULL;
-
-                (void) wait_events(c, 100, &paths, &resync);
-        }
-        ASSERT_TRUE(resync);
+        ASSERT_TRUE(wait_for_resync(c, 6000));
         ASSERT_EQ(xsim_ctl(&x, NULL, "domain destroy guest1"), 0);
         ASSERT_TRUE(wait_for_path(c, XENSTORE_WATCH_RELEASE, 3000, NULL));
 
@@ -613,14 +598,7 @@ TEST(event_side_detects_loss) {
         ASSERT_FALSE(xenstore_is_connected(c));
 
         ASSERT_EQ(xsim_ctl(&x, NULL, "xenstore absent off"), 0);
-        resync = false;
-        deadline = xsim_now_ms() + 5000;
-        while (!resync && xsim_now_ms() < deadline) {
-                _cleanup_strv_free_ char **paths = NULL;
-
-                (void) wait_events(c, 100, &paths, &resync);
-        }
-        ASSERT_TRUE(resync);
+        ASSERT_TRUE(wait_for_resync(c, 5000));
         ASSERT_TRUE(xenstore_is_connected(c));
         (void) xsim_create_domain(&x, "guest1", 64, 1);
         ASSERT_TRUE(wait_for_path(c, XENSTORE_WATCH_INTRODUCE, 3000, NULL));
