@@ -336,8 +336,15 @@ TEST(thousand_entries) {
         test_rm_rf(dir);
 }
 
+typedef struct Saver {
+        XlStore *store;
+        unsigned index;
+} Saver;
+
+/* Saves 20 definitions of its own (names from the thread's index: thread ids are addresses,
+ * which can share their low bits) and lists the store after each. */
 static void *saver(void *arg) {
-        XlStore *s = arg;
+        const Saver *sv = arg;
 
         for (unsigned i = 0; i < 20; i++) {
                 _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
@@ -346,14 +353,14 @@ static void *saver(void *arg) {
                 XlStoreEntry *l = NULL;
                 size_t n = 0;
 
-                if (asprintf(&name, "t%lx-%u", (unsigned long) pthread_self() & 0xffff, i) < 0)
+                if (asprintf(&name, "t%u-%u", sv->index, i) < 0)
                         return (void *) 1;
                 def = make_def("x", UUID1, 128);
                 if (free_and_strdup(&def->name, name) < 0 || uuid_new_random(&def->uuid) < 0)
                         return (void *) 1;
-                if (xl_store_save(s, def, &e) != 1)
+                if (xl_store_save(sv->store, def, &e) != 1)
                         return (void *) 1;
-                if (xl_store_list(s, &l, &n, &e) < 0)
+                if (xl_store_list(sv->store, &l, &n, &e) < 0)
                         return (void *) 1;
                 xl_store_entries_free(l, n);
         }
@@ -364,10 +371,13 @@ TEST(threads) {
         _cleanup_free_ char *dir = test_mkdtemp("test-xl-store");
         _cleanup_(xl_store_closep) XlStore *s = NULL;
         pthread_t t[4];
+        Saver sv[ELEMENTSOF(t)];
 
         ASSERT_OK(xl_store_open(dir, false, &s, NULL));
-        for (size_t i = 0; i < ELEMENTSOF(t); i++)
-                ASSERT_EQ(pthread_create(&t[i], NULL, saver, s), 0);
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                sv[i] = (Saver) { .store = s, .index = (unsigned) i };
+                ASSERT_EQ(pthread_create(&t[i], NULL, saver, &sv[i]), 0);
+        }
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 void *r = NULL;
 
