@@ -57,6 +57,7 @@ struct Client {
 
         bool connected;
         bool reading;
+        bool hung_up;                   /* an event said so: see client_read() */
         bool close_after_flush;
         bool ro_socket;
         bool read_only;
@@ -136,6 +137,9 @@ static void client_update_events(Client *c) {
                 events |= EPOLLIN;
         if (c->out_head)
                 events |= EPOLLOUT;
+        /* Edge-triggered, and told of a hang-up: see client_read(). */
+        if (events)
+                events |= EPOLLRDHUP | EPOLLET;
         /* Twice per call otherwise, for the same answer: reading, nothing queued. */
         if (events == c->io_events)
                 return;
@@ -346,8 +350,8 @@ static int on_client_input_defer(sd_event_source *s, void *userdata) {
         return on_client_io(s, c->fd, EPOLLIN, c);
 }
 
-/* Frames read ahead of the socket: no EPOLLIN announces them, so come back for them once the
- * other ready sources had their turn. */
+/* Frames read ahead of the socket, or data left in it: no EPOLLIN announces them (the socket is
+ * edge-triggered), so come back for them once the other ready sources had their turn. */
 static void client_schedule_input(Client *c) {
         int r;
 
@@ -363,8 +367,20 @@ static void client_schedule_input(Client *c) {
         (void) sd_event_source_set_enabled(c->input_defer, SD_EVENT_ONESHOT);
 }
 
+/* The socket is edge-triggered (EPOLLET): EPOLLIN comes once for data that arrives, not for as
+ * long as some is left, so reading stops only once the socket is drained (a read came back short
+ * or with EAGAIN), or hands the rest over to a deferred round after CLIENT_FRAMES_PER_WAKEUP
+ * frames. A level-triggered socket would be reported by every epoll_wait() until it is read, and
+ * sd-event calls epoll_wait() once per source it dispatches: with many busy connections on a
+ * lane, each call would report all of them again (O(connections) per call).
+ * A short read says nothing about a hang-up that came with the data, and the hang-up is told
+ * once: once an event said the peer hung up, one more read after the data finds the end of the
+ * stream. */
 static int client_read(Client *c) {
-        for (unsigned i = 0; c->connected && c->reading; i++) {
+        bool look_for_end = c->hung_up;
+        unsigned frames = 0;
+
+        while (c->connected && c->reading) {
                 _cleanup_(xv_error_done) XvError error = XV_ERROR_NULL;
                 Message *msg = NULL;
                 int r;
@@ -378,19 +394,22 @@ static int client_read(Client *c) {
                         return r;
                 }
                 client_note_rx(c);
-                if (r == 0)
+                if (r > 0) {
+                        r = message_reader_pop(c->reader, &msg);
+                        if (r > 0)
+                                dispatch_frame(c->manager, c, msg);
+                        frames++;
+                }
+                if (!c->connected)
                         return 0;
-
-                r = message_reader_pop(c->reader, &msg);
-                if (r <= 0)
-                        return 0;
-                dispatch_frame(c->manager, c, msg);
-
-                if (!c->connected || message_reader_drained(c->reader))
-                        return 0;       /* the socket was empty: the next EPOLLIN brings more */
-                if (i + 1 >= CLIENT_FRAMES_PER_WAKEUP) {
-                        if (message_reader_has_ahead(c->reader))
-                                client_schedule_input(c);
+                if (message_reader_drained(c->reader)) {
+                        if (!look_for_end)
+                                return 0;       /* the next EPOLLIN brings more */
+                        look_for_end = false;
+                        continue;
+                }
+                if (frames >= CLIENT_FRAMES_PER_WAKEUP) {
+                        client_schedule_input(c);
                         return 0;
                 }
         }
@@ -401,6 +420,8 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
         _cleanup_(client_unrefp) Client *c = client_ref(userdata);
         int r;
 
+        if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                c->hung_up = true;
         if (revents & EPOLLIN) {
                 r = client_read(c);
                 if (r < 0) {
@@ -487,7 +508,7 @@ int client_attach(Client *c, Lane *l) {
         c->lane = l;
         if (!c->connected)
                 return -ENOTCONN;
-        r = sd_event_add_io(lane_get_event(l), &c->io, c->fd, EPOLLIN, on_client_io, c);
+        r = sd_event_add_io(lane_get_event(l), &c->io, c->fd, EPOLLIN | EPOLLRDHUP | EPOLLET, on_client_io, c);
         if (r < 0)
                 return r;
         c->io_events = UINT32_MAX;

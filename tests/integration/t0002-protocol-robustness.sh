@@ -181,6 +181,48 @@ raw <<-\PY
 	PY
 '
 
+# The daemon reads its clients edge-triggered: EPOLLIN comes once per arrival of data, so each
+# wakeup must read until the socket is drained, come back for what it left (16 frames per round),
+# and notice a hang-up that arrived together with the data.
+test_expect_success 'edge-triggered reads: bursts, byte-wise frames, a hang-up behind data' '
+XENVIRTD_PID=$XENVIRTD_PID raw <<-\PY
+	pid = int(os.environ["XENVIRTD_PID"])
+	b = Conn(SOCK)
+	b.handshake()
+	# 100 calls in one write: answered in rounds of 16, every one of them.
+	b.send_raw(b"".join(frame(GET_TYPE, s) for s in range(1000, 1100)))
+	got = sorted(b.recv_reply()[4] for _ in range(100))
+	assert got == list(range(1000, 1100)), got
+	# One frame a byte at a time: each byte is an edge of its own.
+	for byte in frame(GET_TYPE, 77):
+	    b.send_raw(bytes([byte]))
+	    time.sleep(0.002)
+	r = b.recv_reply()
+	assert r[4] == 77 and r[5] == OK, r
+	b.close()
+	# Three calls, then the write side shut: three replies, then the daemon closes. Often enough
+	# that the hang-up comes with the data (one edge for both) in some of the rounds.
+	for i in range(50):
+	    c = Conn(SOCK)
+	    c.handshake()
+	    c.send_raw(b"".join(frame(GET_TYPE, s) for s in (1, 2, 3)))
+	    c.s.shutdown(socket.SHUT_WR)
+	    got = sorted(c.recv_reply()[4] for _ in range(3))
+	    assert got == [1, 2, 3], got
+	    assert wait_closed(c, 5.0), "round %d: the daemon kept a connection whose peer hung up" % i
+	    c.close()
+	# Connections that send a burst (more than a round) and hang up at once leave nothing behind.
+	base = fd_count(pid)
+	for i in range(20):
+	    c = Conn(SOCK)
+	    c.handshake()
+	    c.send_raw(b"".join(frame(GET_TYPE, s) for s in range(40)))
+	    c.close()
+	n = wait_fd_count(pid, base)
+	assert n <= base, "fds %d, baseline %d" % (n, base)
+	PY
+'
+
 if [ $have_slow = yes ]; then
 test_expect_success 'a client vanishing during a call on a worker is harmless' '
 "$XENSIM_CTL" "$XENSIM_CONTROL" xend delay 300 >/dev/null 2>&1
