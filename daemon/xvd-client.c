@@ -50,8 +50,7 @@ struct Client {
         Lane *lane;                     /* the loop that owns the connection, once attached */
 
         int fd;
-        sd_event_source *io;
-        uint32_t io_events;             /* what @io was last set to watch (UINT32_MAX: not set yet) */
+        uint32_t io_events;             /* what the lane watches @fd for (UINT32_MAX: unknown) */
         sd_event_source *input_defer;   /* frames read ahead wait for their turn */
         MessageReader *reader;
 
@@ -131,7 +130,7 @@ const char *client_get_description(Client *c) {
 static void client_update_events(Client *c) {
         uint32_t events = 0;
 
-        if (!c->connected || !c->io)
+        if (!c->connected || !c->lane)
                 return;
         if (c->reading && !c->close_after_flush)
                 events |= EPOLLIN;
@@ -143,8 +142,7 @@ static void client_update_events(Client *c) {
         /* Twice per call otherwise, for the same answer: reading, nothing queued. */
         if (events == c->io_events)
                 return;
-        if (sd_event_source_set_io_events(c->io, events) < 0 ||
-            sd_event_source_set_enabled(c->io, events ? SD_EVENT_ON : SD_EVENT_OFF) < 0) {
+        if (lane_watch_client(c->lane, c, c->fd, events) < 0) {
                 c->io_events = UINT32_MAX;      /* tried again next time */
                 return;
         }
@@ -198,7 +196,8 @@ void client_disconnect(Client *c) {
 
         log_debug("Client %s disconnected.", c->description);
         c->connected = false;
-        c->io = sd_event_source_disable_unref(c->io);
+        if (c->lane && c->io_events != 0)
+                (void) lane_watch_client(c->lane, c, c->fd, 0);
         c->input_defer = sd_event_source_disable_unref(c->input_defer);
         c->fd = safe_close(c->fd);
         c->reader = message_reader_free(c->reader);
@@ -224,7 +223,6 @@ static Client *client_free(Client *c) {
         assert(!c->connected);
         client_drop_queue(c);
         message_reader_free(c->reader);
-        sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->input_defer);
         safe_close(c->fd);
         free(c->callbacks);
@@ -342,12 +340,9 @@ static void client_note_rx(Client *c) {
         c->pings_unanswered = 0;
 }
 
-static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
-
 static int on_client_input_defer(sd_event_source *s, void *userdata) {
-        Client *c = userdata;
-
-        return on_client_io(s, c->fd, EPOLLIN, c);
+        client_on_io(userdata, EPOLLIN);
+        return 0;
 }
 
 /* Frames read ahead of the socket, or data left in it: no EPOLLIN announces them (the socket is
@@ -370,9 +365,9 @@ static void client_schedule_input(Client *c) {
 /* The socket is edge-triggered (EPOLLET): EPOLLIN comes once for data that arrives, not for as
  * long as some is left, so reading stops only once the socket is drained (a read came back short
  * or with EAGAIN), or hands the rest over to a deferred round after CLIENT_FRAMES_PER_WAKEUP
- * frames. A level-triggered socket would be reported by every epoll_wait() until it is read, and
- * sd-event calls epoll_wait() once per source it dispatches: with many busy connections on a
- * lane, each call would report all of them again (O(connections) per call).
+ * frames. A level-triggered socket would be reported by every epoll_wait() of the lane (see
+ * on_clients_ready()) until it is read: with many busy connections on a lane, each call would
+ * report all of them again (O(connections) per call).
  * A short read says nothing about a hang-up that came with the data, and the hang-up is told
  * once: once an event said the peer hung up, one more read after the data finds the end of the
  * stream. */
@@ -416,17 +411,19 @@ static int client_read(Client *c) {
         return 0;
 }
 
-static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        _cleanup_(client_unrefp) Client *c = client_ref(userdata);
+void client_on_io(Client *c, uint32_t revents) {
+        _cleanup_(client_unrefp) Client *ref = client_ref(c);
         int r;
 
+        if (!c->connected)
+                return;         /* ended by another connection of the same batch */
         if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
                 c->hung_up = true;
         if (revents & EPOLLIN) {
                 r = client_read(c);
                 if (r < 0) {
                         client_disconnect(c);
-                        return 0;
+                        return;
                 }
         }
 
@@ -434,18 +431,17 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
                 r = client_flush(c);
                 if (r < 0) {
                         client_disconnect(c);
-                        return 0;
+                        return;
                 }
         }
 
         if (c->connected && (revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLIN)) {
                 client_disconnect(c);
-                return 0;
+                return;
         }
 
         if (c->connected)
                 client_after_flush(c);
-        return 0;
 }
 
 int client_new(Manager *m, int fd, bool ro_socket, Client **ret) {
@@ -508,11 +504,12 @@ int client_attach(Client *c, Lane *l) {
         c->lane = l;
         if (!c->connected)
                 return -ENOTCONN;
-        r = sd_event_add_io(lane_get_event(l), &c->io, c->fd, EPOLLIN | EPOLLRDHUP | EPOLLET, on_client_io, c);
-        if (r < 0)
+        c->io_events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+        r = lane_watch_client(l, c, c->fd, c->io_events);
+        if (r < 0) {
+                c->io_events = 0;
                 return r;
-        c->io_events = UINT32_MAX;
-        (void) sd_event_source_set_description(c->io, "client");
+        }
         client_note_rx(c);
         client_update_events(c);
         return 0;

@@ -39,6 +39,8 @@ bool client_is_read_only(Client *c);
 int client_new(Manager *m, int fd, bool ro_socket, Client **ret);
 /* On @l's thread, once: @l owns the client from now on and serves it. */
 int client_attach(Client *c, Lane *l);
+/* Lane thread: the client's socket is ready (epoll flags, see lane_watch_client()). */
+void client_on_io(Client *c, uint32_t revents);
 Lane *client_get_lane(Client *c);
 /* Whether the client may ever need polkit (polkit auth pending, per-call ACLs): such clients are
  * served by the main loop, where polkit's bus lives. Any thread. */

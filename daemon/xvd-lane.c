@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -39,6 +40,10 @@ struct Lane {
         LaneTask *tasks_head, *tasks_tail;
 
         WorkersDone *done;
+
+        /* The connections' sockets, on an epoll set of the lane's own (see on_clients_ready()). */
+        int clients_epoll;
+        sd_event_source *clients_source;
 
         /* Lane thread only. */
         Client **clients;               /* each holds one reference */
@@ -143,6 +148,51 @@ int lane_post(Lane *l, LaneTaskFunc f, void *userdata) {
         return 0;
 }
 
+/* Every connection that is ready, in one dispatch of the lane's loop. sd-event makes one
+ * epoll_wait() per source it dispatches (and more work per iteration: preparing, timers); with
+ * each socket a source of its own, a lane with many busy connections paid that per call. The
+ * sockets are edge-triggered here (see client_read()), so each one comes once per arrival of data;
+ * when more than LANE_READY_MAX are ready, the set stays readable and the loop comes back. */
+static int on_clients_ready(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct epoll_event ev[LANE_READY_MAX];
+        Lane *l = userdata;
+        int n;
+
+        n = epoll_wait(fd, ev, LANE_READY_MAX, 0);
+        if (n < 0) {
+                if (errno != EINTR)
+                        log_debug_errno(-errno, "Cannot read the connections of lane %u: %m", l->index);
+                return 0;
+        }
+        /* A connection may end another one of this batch (and drop the lane's reference): hold
+         * each one until the batch is done. */
+        for (int i = 0; i < n; i++)
+                client_ref(ev[i].data.ptr);
+        for (int i = 0; i < n; i++)
+                client_on_io(ev[i].data.ptr, ev[i].events);
+        for (int i = 0; i < n; i++)
+                client_unref(ev[i].data.ptr);
+        return 0;
+}
+
+int lane_watch_client(Lane *l, Client *c, int fd, uint32_t events) {
+        struct epoll_event ev = { .events = events, .data.ptr = c };
+
+        assert(l);
+        assert(fd >= 0);
+
+        if (events == 0) {
+                if (epoll_ctl(l->clients_epoll, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != ENOENT)
+                        return -errno;
+                return 0;
+        }
+        if (epoll_ctl(l->clients_epoll, EPOLL_CTL_MOD, fd, &ev) >= 0)
+                return 0;
+        if (errno != ENOENT || epoll_ctl(l->clients_epoll, EPOLL_CTL_ADD, fd, &ev) < 0)
+                return -errno;
+        return 0;
+}
+
 int lane_new(Manager *m, unsigned index, sd_event *e, Lane **ret) {
         _cleanup_(lane_freep) Lane *l = NULL;
         int r;
@@ -160,6 +210,7 @@ int lane_new(Manager *m, unsigned index, sd_event *e, Lane **ret) {
         l->main_lane = index == 0 ? l : manager_get_lane(m, 0);
         assert(l->main_lane);
         l->wake_fd = -EBADF;
+        l->clients_epoll = -EBADF;
         pthread_mutex_init(&l->lock, NULL);
         /* Until it has seen the shutdown, a lane may have replies to write. */
         atomic_init(&l->busy, index > 0);
@@ -180,6 +231,14 @@ int lane_new(Manager *m, unsigned index, sd_event *e, Lane **ret) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(l->wake_source, "lane-wake");
+
+        l->clients_epoll = epoll_create1(EPOLL_CLOEXEC);
+        if (l->clients_epoll < 0)
+                return -errno;
+        r = sd_event_add_io(l->event, &l->clients_source, l->clients_epoll, EPOLLIN, on_clients_ready, l);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(l->clients_source, "lane-clients");
 
         *ret = TAKE_PTR(l);
         return 0;
@@ -244,6 +303,8 @@ Lane *lane_free(Lane *l) {
         sd_event_source_disable_unref(l->keepalive_timer);
         sd_event_source_disable_unref(l->wake_source);
         safe_close(l->wake_fd);
+        sd_event_source_disable_unref(l->clients_source);
+        safe_close(l->clients_epoll);
         sd_event_unref(l->event);
         pthread_mutex_destroy(&l->lock);
         return mfree(l);

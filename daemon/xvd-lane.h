@@ -29,7 +29,7 @@ typedef struct Client Client;
 typedef struct Lane Lane;
 typedef struct WorkersDone WorkersDone;
 
-/* Lanes at most, lane 0 included; by default one per online CPU (io_threads in the config). */
+/* Lanes at most, lane 0 included; by default one per two online CPUs (io_threads in the config). */
 #define LANES_MAX 8u
 
 /* Lane 0 on @e (the Manager's loop, no thread of its own); lanes 1.. get a loop of their own,
@@ -57,6 +57,13 @@ int lane_post(Lane *l, LaneTaskFunc f, void *userdata);
 /* Takes the client (and the caller's reference) over, on the lane's thread: lane 0 at once, the
  * others through a task. The client is attached to the lane's loop there. */
 void lane_adopt_client(Lane *l, Client *c);
+
+/* Connections served per dispatch of the lane's loop at most. */
+#define LANE_READY_MAX 64u
+
+/* Lane thread: watches the connection's socket @fd for @events (epoll flags; 0: not at all) on the
+ * lane's epoll set; client_on_io() runs when it is ready. */
+int lane_watch_client(Lane *l, Client *c, int fd, uint32_t events);
 
 /* Lane thread: the lane's connection list (each entry holds one reference). */
 void lane_remove_client(Lane *l, Client *c);
