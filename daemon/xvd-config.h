@@ -69,7 +69,7 @@ typedef struct Config {
         unsigned max_clients;
         unsigned max_requests_per_client;
         unsigned max_workers;
-        unsigned io_threads;            /* event loops serving connections; 0: one per online CPU */
+        unsigned io_threads;            /* event loops serving connections; 0: one per 2 CPUs */
         uint64_t max_frame_size;        /* the largest length word accepted from a client */
         unsigned keepalive_interval;    /* seconds; 0 disables server-side pings */
         unsigned keepalive_count;
