@@ -20,6 +20,10 @@
 #   BENCH_XEND_DELAY_MS=200      XenD delay of the slow-XenD isolation check
 #   BENCH_ONLY="connect lookup_info list dumpxml concurrency xend_requests xend_slow pingpong"
 #                                the measurements to run (default: all of them)
+#   BENCH_FLOOR=yes              also measure the floor: replay-floor, a caching proxy in front of
+#                                xenvirtd that answers the measured calls from what xenvirtd
+#                                answered before (primed at every N), so a server that costs
+#                                nothing: what no server can beat with this client on this machine
 #   BENCH_SETUP=populate         how xenvirtd's sandbox grows: "populate" has xensim clone the
 #                                domains rpcbench's setup would define (same names, UUIDs, MACs,
 #                                every second one running) from one seed defined through the API
@@ -75,6 +79,7 @@ xend_delay=${BENCH_XEND_DELAY_MS:-200}
 all_benches="connect lookup_info list dumpxml concurrency xend_requests xend_slow pingpong"
 only=${BENCH_ONLY:-$all_benches}
 setup_mode=${BENCH_SETUP:-populate}
+floor_mode=${BENCH_FLOOR:-yes}
 
 is_uint() {
         case "$1" in ''|*[!0-9]*) return 1 ;; esac
@@ -94,6 +99,7 @@ for v in $only; do
         case " $all_benches " in *" $v "*) ;; *) die "BENCH_ONLY: '$v' is not one of: $all_benches" ;; esac
 done
 case "$setup_mode" in populate|api) ;; *) die "BENCH_SETUP: '$setup_mode' is not populate or api" ;; esac
+case "$floor_mode" in yes|no) ;; *) die "BENCH_FLOOR: '$floor_mode' is not yes or no" ;; esac
 want() {                # BENCH: it is in BENCH_ONLY
         case " $only " in *" $1 "*) return 0 ;; esac
         return 1
@@ -103,10 +109,11 @@ ns=${ns% }
 
 rb=$bindir/rpcbench
 pp=$bindir/pingpong
+rf=$builddir/tests/bench/replay-floor
 sandbox=$srcdir/tests/sandbox
 template=$srcdir/tests/bench/domain.xml
 ctl=$builddir/tests/xensim/xensim-ctl
-for f in "$rb" "$pp" "$ctl" "$builddir/tests/xensim/xensim" "$builddir/daemon/xenvirtd"; do
+for f in "$rb" "$pp" "$rf" "$ctl" "$builddir/tests/xensim/xensim" "$builddir/daemon/xenvirtd"; do
         [ -x "$f" ] || die "$f is not built"
 done
 [ -r "$template" ] || die "cannot read $template"
@@ -133,7 +140,7 @@ work=$(mktemp -d "$tmpdir/xv-bench.XXXXXX")
 sb=$work/sb
 lvdir=$work/lv
 
-lv_pid= holder= bg_pids=
+lv_pid= holder= bg_pids= floor_pid=
 stop_pid() {            # PID: SIGTERM, bounded wait, SIGKILL
         local pid=$1 i=0
         [ -n "$pid" ] || return 0
@@ -150,6 +157,7 @@ cleanup() {
         for p in $bg_pids; do stop_pid "$p"; done
         stop_pid "$holder"
         stop_pid "$lv_pid"
+        stop_pid "$floor_pid"
         XV_BUILDDIR=$builddir "$sandbox" down "$sb" > /dev/null 2>&1
         mkdir -p "$out/logs"
         for f in "$sb/xenvirtd.log" "$sb/xensim.log" "$lvdir/libvirtd.log"; do
@@ -225,6 +233,40 @@ if [ -n "$libvirtd_bin" ]; then
         read -r line < "$fifo" || true
         case $line in *ready=1*) ;; *) die "the libvirtd holder connection failed" ;; esac
 fi
+
+# The floor: replay-floor -e (one thread on epoll: the tightest tail of the designs tried) in front
+# of xenvirtd's read-write socket, measured after the two servers in every cell. It holds nothing
+# of its own: it is started afresh (an empty cache) after every growth and primed, so that it
+# answers every measured call itself, with what xenvirtd answered at this N.
+start_floor() {         # N
+        local n=$1 i=0
+        [ "$floor_mode" = yes ] && [ "${ok[xenvirtd]}" = 1 ] || return 0
+        stop_pid "$floor_pid"
+        floor_pid=
+        ok[floor]=0
+        rm -f "$work/floor.out"
+        echo "floor: replay-floor -e -l DIR/floor-sock -u SANDBOX/xenvirtd-sock" >> "$cmdlog"
+        "$rf" -e -l "$work/floor-sock" -u "$sb/xenvirtd-sock" > "$work/floor.out" 2>&1 &
+        floor_pid=$!
+        until grep -q 'ready=1' "$work/floor.out" 2>/dev/null; do
+                if ! kill -0 "$floor_pid" 2>/dev/null || [ $i -ge $((READY_TIMEOUT * 10)) ]; then
+                        note "replay-floor did not start at N=$n: $(cat "$work/floor.out")"
+                        return 0
+                fi
+                sleep 0.1
+                i=$((i + 1))
+        done
+        uri[floor]="xen:///system?socket=$work/floor-sock"
+        pid[floor]=$floor_pid
+        echo "rpcbench -c FLOOR -i N lookup_info; rpcbench -c FLOOR -i N dumpxml; rpcbench -c FLOOR -i 2 list (priming)" >> "$cmdlog"
+        if "$rb" -c "${uri[floor]}" -w 0 -i "$n" lookup_info > /dev/null 2>> "$out/errors.txt" &&
+           "$rb" -c "${uri[floor]}" -w 0 -i "$n" dumpxml > /dev/null 2>> "$out/errors.txt" &&
+           "$rb" -c "${uri[floor]}" -w 0 -i 2 list > /dev/null 2>> "$out/errors.txt"; then
+                ok[floor]=1
+        else
+                note "priming the floor at N=$n failed: no floor at N=$n"
+        fi
+}
 
 alive() {               # SERVER: the server process still runs
         kill -0 "${pid[$1]}" 2>/dev/null
@@ -410,12 +452,16 @@ for n in $ns; do
                 rbx -P "${pid[$s]}" -l "server=$s n=$n rep=0 phase=idle_after_setup" rss >> "$raw"
         done
         xend_requests "$n"
+        start_floor "$n"
+        measured=$servers
+        [ "${ok[floor]:-0}" = 0 ] || measured="$servers floor"
 
         echo "$(date -u +%T) N=$n: measuring" >&2
         for mode in connect lookup_info list dumpxml; do
                 want "$mode" || continue
                 for r in $(seq 1 "$reps"); do
-                        for s in $servers; do
+                        for s in $measured; do
+                                [ "$s/$mode" != floor/connect ] || continue
                                 measure "$s" "n=$n rep=$r" "$mode"
                         done
                 done
@@ -423,7 +469,7 @@ for n in $ns; do
         for t in $threads; do
                 want concurrency || break
                 for r in $(seq 1 "$reps"); do
-                        for s in $servers; do
+                        for s in $measured; do
                                 measure "$s" "n=$n rep=$r" -t "$t" concurrency
                         done
                 done
