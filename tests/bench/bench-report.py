@@ -380,8 +380,8 @@ def main():
     seen = set()
     for l in commands:
         # one line per kind of command: the per-cell label, URI and PID are placeholders
-        k = re.sub(r"-l (server=\S+ ?)?(n=\S+ ?)?(rep=\S+ ?)?(phase=\S+ ?)?", "-l LABEL ", l)
-        k = re.sub(r"-c \S+", "-c URI", k)
+        k = re.sub(r"-l server=\S+ ?(n=\S+ ?)?(rep=\S+ ?)?(phase=\S+ ?)?", "-l LABEL ", l)
+        k = re.sub(r"(?<!\S)-c \S+", "-c URI", k)
         k = re.sub(r"-P \d+", "-P PID", k).strip()
         if k not in seen:
             seen.add(k)
