@@ -160,7 +160,8 @@ static uint32_t cache_find(uint64_t hash, uint32_t proc, const uint8_t *args, ui
         return found;
 }
 
-/* Keeps a copy of a successful reply to a cacheable call (the call's arguments move in). */
+/* Keeps a copy of a successful reply to a cacheable call. The call's arguments move into the entry
+ * (p->call is then NULL); when nothing is stored, they stay with the caller. */
 static void cache_add(Pending *p, const uint8_t *reply, uint32_t reply_len) {
         uint8_t *copy;
 
@@ -189,9 +190,6 @@ static void cache_add(Pending *p, const uint8_t *reply, uint32_t reply_len) {
         }
 out:
         pthread_rwlock_unlock(&cache_lock);
-        free(p->call);
-        p->call = NULL;
-        p->serial = 0;
 }
 
 static int connect_upstream(void) {
