@@ -324,6 +324,7 @@ static int sync_locked(XmDir *d, XvError *error) {
 static int snapshot(XmDir *d, XmReported **ret, size_t *ret_n);
 static bool snapshot_differs(XmDir *d);
 static void remove_leftover_tmps(const char *path);
+static void remove_dangling_autostart_links(const XmDir *d);
 
 int xm_dir_new(const char *path, int xend_config_version, bool watch, XmDir **ret, XvError *error) {
         _cleanup_(xm_dir_freep) XmDir *d = NULL;
@@ -359,6 +360,7 @@ int xm_dir_new(const char *path, int xend_config_version, bool watch, XmDir **re
         }
 
         remove_leftover_tmps(path);
+        remove_dangling_autostart_links(d);
         r = rescan(d);
         if (r < 0)
                 return xv_error_set_errnof(error, r, "Cannot read the XM config directory '%s'", path);
@@ -487,6 +489,39 @@ static void remove_leftover_tmps(const char *path) {
         closedir(dir);
 }
 
+/* Whether the symbolic link auto/<entry> leads to a file of this directory (as the links that
+ * xm_dir_set_autostart() makes do) that no longer exists. */
+static bool is_dangling_own_link(const XmDir *d, int auto_fd, const char *entry) {
+        char target[PATH_MAX];
+        const char *slash;
+        struct stat st;
+        ssize_t n;
+
+        n = readlinkat(auto_fd, entry, target, sizeof(target) - 1);
+        if (n <= 0)
+                return false;
+        target[n] = '\0';
+        slash = strrchr(target, '/');
+        if (!slash || (size_t) (slash - target) != strlen(d->path) || strncmp(target, d->path, strlen(d->path)))
+                return false;
+        return stat(target, &st) < 0 && errno == ENOENT;
+}
+
+/* Removes the autostart links that an undefine interrupted between removing the config and its
+ * link left behind (xm_dir_undefine()). Links to configs elsewhere are the administrator's. */
+static void remove_dangling_autostart_links(const XmDir *d) {
+        DIR *dir = opendir(d->auto_path);
+
+        if (!dir)
+                return;
+        for (struct dirent *de; (de = readdir(dir)); )
+                if (de->d_name[0] != '.' && is_dangling_own_link(d, dirfd(dir), de->d_name) &&
+                    unlinkat(dirfd(dir), de->d_name, 0) >= 0)
+                        log_info("XM directory: removed the autostart link '%s/%s' of an undefined domain",
+                                 d->auto_path, de->d_name);
+        closedir(dir);
+}
+
 /* Replaces @file in the directory by @text (write_file_atomic(): readers see the old or the new
  * version, never a part of one; a full or read-only file system fails before the rename and leaves
  * the old file as it was). */
@@ -605,6 +640,7 @@ int xm_dir_define(XmDir *d, const DomainDef *def, bool *ret_updated, XvError *er
 int xm_dir_undefine(XmDir *d, const char *name, XvError *error) {
         XM_DIR_LOCKED(d);
         _cleanup_free_ char *path = NULL, *link = NULL;
+        bool autostart;
         XmFile *f;
         int r;
 
@@ -618,10 +654,14 @@ int xm_dir_undefine(XmDir *d, const char *name, XvError *error) {
         }
         if (asprintf(&path, "%s/%s", d->path, f->file) < 0 || asprintf(&link, "%s/%s", d->auto_path, name) < 0)
                 return -ENOMEM;
-        if (autostart_of(d, name, f))
-                (void) unlink(link);
+        autostart = autostart_of(d, name, f);
+        /* The config goes first: it is what defines the domain. A daemon killed before the link
+         * goes leaves a dangling link, which xm_dir_new() removes; the other order would leave a
+         * domain that is still defined but has lost its autostart. */
         if (unlink(path) < 0 && errno != ENOENT)
                 return xv_error_set_errnof(error, -errno, "Cannot remove '%s'", path);
+        if (autostart && unlink(link) < 0 && errno != ENOENT)
+                (void) log_warning_errno(-errno, "XM directory: cannot remove the autostart link '%s': %m", link);
 
         xm_file_done(f);
         memmove(f, f + 1, (size_t) (&d->files[d->n_files] - (f + 1)) * sizeof(XmFile));

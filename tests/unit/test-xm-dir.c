@@ -237,6 +237,46 @@ TEST(autostart_links) {
         test_rm_rf(d);
 }
 
+/* An undefine interrupted between removing the config and its autostart link leaves a dangling
+ * link; the next open removes it, and only it. */
+TEST(dangling_autostart_link_of_an_interrupted_undefine) {
+        _cleanup_free_ char *d = test_mkdtemp("xv-test-xm-dir"), *elsewhere = test_mkdtemp("xv-test-xm-dir");
+        _cleanup_free_ char *cfg1 = NULL, *link1 = NULL, *link2 = NULL, *foreign = NULL, *foreign_link = NULL;
+        _cleanup_(xm_dir_freep) XmDir *x = NULL;
+        bool on = false;
+
+        put(d, "vm1", "vm1", U1);
+        put(d, "vm2", "vm2", U2);
+        ASSERT_OK(xm_dir_new(d, 2, false, &x, NULL));
+        ASSERT_OK(xm_dir_set_autostart(x, "vm1", true, NULL));
+        ASSERT_OK(xm_dir_set_autostart(x, "vm2", true, NULL));
+        xm_dir_free(TAKE_PTR(x));
+
+        /* vm1's undefine stopped after its config went; a link to a config outside the directory
+         * that is gone too is not ours to remove. */
+        cfg1 = test_path(d, "vm1");
+        ASSERT_EQ(unlink(cfg1), 0);
+        foreign = test_path(elsewhere, "gone");
+        foreign_link = test_path(d, "auto/foreign");
+        ASSERT_EQ(symlink(foreign, foreign_link), 0);
+
+        ASSERT_OK(xm_dir_new(d, 2, false, &x, NULL));
+        link1 = test_path(d, "auto/vm1");
+        link2 = test_path(d, "auto/vm2");
+        ASSERT_TRUE(faccessat(AT_FDCWD, link1, F_OK, AT_SYMLINK_NOFOLLOW) < 0);
+        ASSERT_EQ(faccessat(AT_FDCWD, link2, F_OK, AT_SYMLINK_NOFOLLOW), 0);
+        ASSERT_EQ(faccessat(AT_FDCWD, foreign_link, F_OK, AT_SYMLINK_NOFOLLOW), 0);
+        ASSERT_OK(xm_dir_get_autostart(x, "vm2", &on, NULL));
+        ASSERT_TRUE(on);
+        ASSERT_TRUE(xm_dir_get_autostart(x, "vm1", &on, NULL) < 0);
+
+        /* An undefine removes the config and then the link. */
+        ASSERT_OK(xm_dir_undefine(x, "vm2", NULL));
+        ASSERT_TRUE(faccessat(AT_FDCWD, link2, F_OK, AT_SYMLINK_NOFOLLOW) < 0);
+        test_rm_rf(d);
+        test_rm_rf(elsewhere);
+}
+
 static void take(XmDir *x, XmDirChange **c, size_t *n) {
         ASSERT_OK(xm_dir_take_changes(x, c, n));
 }
