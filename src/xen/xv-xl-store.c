@@ -114,6 +114,35 @@ static int mkdir_mode(const char *path, mode_t mode, XvError *error) {
         return 0;
 }
 
+/* Removes the links of auto/ that lead to a definition of this store ("../NAME.cfg", as
+ * xl_store_set_autostart() makes them) that is gone: what a removal interrupted between the
+ * definition and its link leaves (xl_store_remove()). */
+static void remove_dangling_links(XlStore *s) {
+        DIR *dir = opendir(s->auto_dir);
+
+        if (!dir)
+                return;
+        for (struct dirent *de; (de = readdir(dir)); ) {
+                char target[PATH_MAX];
+                struct stat st;
+                ssize_t n;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                n = readlinkat(dirfd(dir), de->d_name, target, sizeof(target) - 1);
+                if (n <= 0)
+                        continue;
+                target[n] = '\0';
+                if (strncmp(target, "../", 3) || strchr(target + 3, '/') ||
+                    fstatat(dirfd(dir), target, &st, 0) == 0 || errno != ENOENT)
+                        continue;
+                if (unlinkat(dirfd(dir), de->d_name, 0) >= 0)
+                        log_info("Removed the autostart link %s/%s of a removed definition", s->auto_dir,
+                                 de->d_name);
+        }
+        closedir(dir);
+}
+
 int xl_store_open(const char *dir, bool read_only, XlStore **ret, XvError *error) {
         _cleanup_(xl_store_closep) XlStore *s = NULL;
         int r;
@@ -153,6 +182,7 @@ int xl_store_open(const char *dir, bool read_only, XlStore **ret, XvError *error
                 r = mkdir_mode(s->auto_dir, 0755, error);
                 if (r < 0)
                         return r;
+                remove_dangling_links(s);
         }
 
         *ret = TAKE_PTR(s);
@@ -647,6 +677,16 @@ int xl_store_save(XlStore *s, const DomainDef *def, XvError *error) {
                 return xv_error_setf(error, XVP_ERR_OPERATION_FAILED,
                                      "%s exists but is not a valid definition; not overwriting it", path);
 
+        /* A new domain does not inherit the autostart link that an interrupted removal of an
+         * earlier one of that name left. */
+        if (!existed) {
+                _cleanup_free_ char *link = NULL;
+
+                if (asprintf(&link, "%s/%s" XL_STORE_SUFFIX, s->auto_dir, def->name) < 0)
+                        return -ENOMEM;
+                if (unlink(link) < 0 && errno != ENOENT)
+                        return xv_error_set_errnof(error, -errno, "Cannot remove the stale autostart link %s", link);
+        }
         r = write_file_atomic(path, data, strlen(data), 0600);
         if (r < 0)
                 return xv_error_set_errnof(error, r, "Cannot write %s", path);
@@ -677,13 +717,14 @@ int xl_store_remove(XlStore *s, const char *name, XvError *error) {
                 return r;
         if (asprintf(&link, "%s/%s", s->auto_dir, f->file) < 0)
                 return -ENOMEM;
-        /* The link first: a crash in between leaves a definition without autostart, never an
-         * autostart link to nothing. */
-        if (unlink(link) < 0 && errno != ENOENT)
-                return xv_error_set_errnof(error, -errno, "Cannot remove %s", link);
+        /* The definition first: it is what makes the domain. A crash before the link goes leaves
+         * a dangling link, which the next open (remove_dangling_links()) or a new definition of
+         * the name removes; the other order would leave a defined domain that lost its autostart. */
         if (unlink(path) < 0 && errno != ENOENT)
                 return xv_error_set_errnof(error, -errno, "Cannot remove %s", path);
         f->valid = f->parsed_ok = false;
+        if (unlink(link) < 0 && errno != ENOENT)
+                (void) log_warning_errno(-errno, "Cannot remove the autostart link %s: %m", link);
         return 0;
 }
 

@@ -229,6 +229,44 @@ TEST(autostart) {
         test_rm_rf(dir);
 }
 
+/* A removal interrupted between the definition and its autostart link leaves a dangling link: the
+ * next open removes it, and a new definition of the name does not inherit it. */
+TEST(dangling_autostart_links) {
+        _cleanup_free_ char *dir = test_mkdtemp("test-xl-store"), *cfg = test_path(dir, "a.cfg");
+        _cleanup_free_ char *link_a = test_path(dir, "auto/a.cfg"), *link_b = test_path(dir, "auto/b.cfg");
+        _cleanup_free_ char *foreign = test_path(dir, "auto/foreign.cfg");
+        _cleanup_(xl_store_closep) XlStore *s = NULL;
+        _cleanup_(xv_error_done) XvError e = XV_ERROR_NULL;
+        _cleanup_(domain_def_freep) DomainDef *a = make_def("a", UUID1, 256), *b = make_def("b", UUID2, 256);
+        struct stat st;
+
+        ASSERT_OK(xl_store_open(dir, false, &s, NULL));
+        ASSERT_EQ(xl_store_save(s, a, &e), 1);
+        ASSERT_EQ(xl_store_save(s, b, &e), 1);
+        ASSERT_OK(xl_store_set_autostart(s, "a", true, &e));
+        ASSERT_OK(xl_store_set_autostart(s, "b", true, &e));
+        s = xl_store_close(s);
+
+        /* a's removal stopped after its definition went; a link to a file elsewhere is not ours. */
+        ASSERT_EQ(unlink(cfg), 0);
+        ASSERT_EQ(symlink("/nonexistent/foreign.cfg", foreign), 0);
+        ASSERT_OK(xl_store_open(dir, false, &s, NULL));
+        ASSERT_LT(lstat(link_a, &st), 0);
+        ASSERT_OK(lstat(link_b, &st));
+        ASSERT_OK(lstat(foreign, &st));
+        ASSERT_EQ(xl_store_get_autostart(s, "b", &e), 1);
+
+        /* The same, found by a new definition of the name while the store is open. */
+        ASSERT_EQ(symlink("../a.cfg", link_a), 0);
+        ASSERT_EQ(xl_store_save(s, a, &e), 1);
+        ASSERT_EQ(xl_store_get_autostart(s, "a", &e), 0);
+
+        /* A removal takes the definition and then the link. */
+        ASSERT_OK(xl_store_remove(s, "b", &e));
+        ASSERT_LT(lstat(link_b, &st), 0);
+        test_rm_rf(dir);
+}
+
 TEST(external_edits) {
         _cleanup_free_ char *dir = test_mkdtemp("test-xl-store"), *path = test_path(dir, "ext.cfg");
         _cleanup_(xl_store_closep) XlStore *s = NULL;
