@@ -7,6 +7,10 @@
 # domains (version 4). After every restart each config is the old or the new version, never torn:
 # every file of the XM directory parses (as Python, which the XM format is) and no temporary file
 # is left, and XenD's managed store, read directly from xensim, holds old or new versions only.
+# In the XM directory the daemon pauses before and after every unlink, rename and symlink
+# (slow-fs.c, preloaded), so that kills land between the steps of one change (a temporary file and
+# its rename, a config and its autostart link); then each kind of change is killed 15 more times,
+# before, between and after its steps, with 150 ms pauses.
 #
 # The daemon runs socket-activated by a stand-in for systemd that holds the listening sockets
 # across restarts (as a .socket unit does): a client that connects while the daemon is down is
@@ -15,6 +19,9 @@
 . "$(dirname "$0")/lib.sh"
 
 test_require_python_libvirt
+XV_SLOW_FS=$XV_BUILDDIR/tests/integration/.libs/slow-fs.so
+[ -f "$XV_SLOW_FS" ] || skip_all "tests/integration/slow-fs.la is not built"
+export XV_SLOW_FS
 sandbox_up --xend-config-version 2
 
 cat >"$TEST_DIR/crash.py" <<-\PY
@@ -42,10 +49,19 @@ for n in ("rw", "ro"):
 uri = "xen:///system?socket=" + os.path.join(act, "sock-rw")
 log = open(os.path.join(act, "xenvirtd.log"), "a")
 
-def spawn():
+# How long the daemon pauses before and after each unlink, rename and symlink in the XM directory
+# (slow-fs.c), so that kills land between the steps of one change.
+SLOW_STEP_RANDOM = 0.02
+SLOW_STEP = SLOW_STEP_RANDOM
+
+def spawn(slow_step):
     script = ('exec 3<&"$XV_RW_FD" 4<&"$XV_RO_FD"; '
               'export LISTEN_PID=$$ LISTEN_FDS=2 LISTEN_FDNAMES=rw:ro; exec "$@"')
     env = dict(os.environ, XV_RW_FD=str(socks[0].fileno()), XV_RO_FD=str(socks[1].fileno()))
+    if mode == "xm":
+        env.update(LD_PRELOAD=os.environ["XV_SLOW_FS"], XV_SLOW_FS_DIR=xm_dir,
+                   XV_SLOW_FS_USEC=str(int(slow_step * 1e6)),
+                   ASAN_OPTIONS=env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
     return subprocess.Popen(["sh", "-c", script, "sh", os.path.join(os.environ["XV_BUILDDIR"], "daemon/xenvirtd"),
                              "--config", os.path.join(act, "empty.conf"), "--pid-file", os.path.join(act, "pid"),
                              "--xend-socket", os.environ["XEND_SOCKET"], "--xm-dir", xm_dir,
@@ -133,21 +149,15 @@ def run_op(conn, op):
 
 if mode == "xend":
     subprocess.run([os.environ["XENSIM_CTL"], os.environ["XENSIM_CONTROL"], "xend", "delay", "40"], check=True)
-child = spawn()
+child = spawn(SLOW_STEP)
 interrupted = completed = served_while_down = 0
-for it in range(iterations):
+
+def kill_during(op, delay):
+    """Runs op on a new connection, kills the daemon @delay seconds after it connected, restarts
+    it, and checks that the store holds the old or the new state and the daemon agrees."""
+    global child, interrupted, completed, served_while_down
     before = current()
-    n = rng.choice(NAMES)
-    if state[n] is None:
-        op = ("define", n, (it + 1, False))
-    else:
-        kind = rng.choice(["define", "define", "undefine", "autostart"])
-        if kind == "define":
-            op = ("define", n, (it + 1, auto[n]))
-        elif kind == "undefine":
-            op = ("undefine", n, None)
-        else:
-            op = ("autostart", n, (state[n], not auto[n]))
+    n = op[1]
     done = {}
     connected = threading.Event()
     def worker():
@@ -161,11 +171,8 @@ for it in range(iterations):
         connected.set()
     t = threading.Thread(target=worker)
     t.start()
-    # Kill while the op is on its way or in the daemon (XenD answers late in xend mode). Every
-    # third kill comes right after the connection is up, so that some kills land before or
-    # during the op even on a fast machine, where an XM write takes well under a millisecond.
     connected.wait(30)
-    time.sleep(0.0 if it % 3 == 0 else rng.uniform(0.0, 0.03 if mode == "xm" else 0.8))
+    time.sleep(delay)
     child.send_signal(signal.SIGKILL)
     child.wait()
     # A client connecting while the daemon is down waits in the held socket's backlog.
@@ -177,7 +184,7 @@ for it in range(iterations):
     w.start()
     time.sleep(0.2)
     down_wait = w.is_alive()
-    child = spawn()
+    child = spawn(SLOW_STEP)
     # The op's client saw the kill (an error), or had not connected yet and is served now.
     t.join(30)
     assert not t.is_alive(), "client hung after the restart"
@@ -208,10 +215,64 @@ for it in range(iterations):
             d = c.lookupByName(m)
             assert d.maxMemory() == (64 + state[m]) * 1024, (m, d.maxMemory(), state[m])
             assert bool(d.autostart()) == auto[m], (m, d.autostart(), auto[m])
+    c.close()
+
+# Random ops, killed at random moments. Every third kill comes right after the connection is up,
+# so that some kills land before or during the op on any machine; the others up to 150 ms later
+# (each step of an XM change takes 2 x 20 ms) or 0.8 s (XenD answers 40 ms late).
+for it in range(iterations):
+    n = rng.choice(NAMES)
+    if state[n] is None:
+        op = ("define", n, (it + 1, False))
+    else:
+        kind = rng.choice(["define", "define", "undefine", "autostart"])
+        if kind == "define":
+            op = ("define", n, (it + 1, auto[n]))
+        elif kind == "undefine":
+            op = ("undefine", n, None)
+        else:
+            op = ("autostart", n, (state[n], not auto[n]))
+    kill_during(op, 0.0 if it % 3 == 0 else rng.uniform(0.0, 0.15 if mode == "xm" else 0.8))
+
+if mode == "xm":
+    # Every kind of change, killed before its first step, between its steps and after its last
+    # one: with the daemon pausing STEP seconds before and after each step, a kill 0.5, 2 and 3.5
+    # STEPs after the call lands in those windows whatever the machine's speed.
+    STEP = 0.15
+    def settle(n, version, autostart):
+        """Brings n to (version, autostart) with completed ops; version None undefines it."""
+        c = libvirt.open(uri)
+        if version is None:
+            if state[n] is not None:
+                c.lookupByName(n).undefine()
+        else:
+            c.defineXML(xml(n, version))
+            c.lookupByName(n).setAutostart(1 if autostart else 0)
+        c.close()
+        state[n], auto[n] = version, (autostart if version is not None else False)
+        now = store()
+        assert current() == {m: tuple(now[m]) if m in now else None for m in NAMES}, ("settle", n, current(), now)
+    child.send_signal(signal.SIGTERM)
+    child.wait()
+    SLOW_STEP = STEP
+    child = spawn(SLOW_STEP)
+    version = iterations + 1
+    cases = [(None, ("define", "cc0", (version, False))),                   # a new domain
+             ((version, True), ("define", "cc0", (version + 1, True))),     # redefined, autostart kept
+             ((version, True), ("undefine", "cc0", None)),                  # config and link go
+             ((version, False), ("autostart", "cc0", (version, True))),
+             ((version, True), ("autostart", "cc0", (version, False)))]
+    for setup, op in cases:
+        for k in (0.5, 2.0, 3.5):
+            if setup is None:
+                settle("cc0", None, False)
+            else:
+                settle("cc0", setup[0], setup[1])
+            kill_during(op, k * STEP)
 child.send_signal(signal.SIGTERM)
 child.wait()
 print("# %s: %d kills: %d ops completed, %d failed with the kill (the store kept the old or the new version), %d clients served after waiting for the restart"
-      % (mode, iterations, completed, interrupted, served_while_down))
+      % (mode, completed + interrupted, completed, interrupted, served_while_down))
 assert served_while_down > 0
 assert interrupted > 0, "no kill hit an operation in flight"
 PY
@@ -224,7 +285,7 @@ stop_sandbox_daemon() {
 	return 1
 }
 
-test_expect_success 'XM directory: 50 kills during define/undefine/autostart, never torn' '
+test_expect_success 'XM directory: 50 random and 15 placed kills during define/undefine/autostart, never torn' '
 	stop_sandbox_daemon &&
 	"$TEST_PYTHON" "$TEST_DIR/crash.py" xm "$TEST_DIR/act-xm" 50 "${XV_TEST_SEED:-$$}" >crash.out 2>&1;
 	rc=$?; cat crash.out; test $rc = 0
