@@ -21,6 +21,17 @@ status=0
 
 ./autogen.sh >/dev/null || { echo "autogen.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 
+# The end of each failed test's log (its diagnostics, without the passing lines), so that a
+# failure on a CI machine can be understood from this output alone.
+show_failed_logs() {
+        for t in $(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\).*/\2/p' "$1" | sort -u); do
+                log=${t%.sh}.log
+                [ -f "$log" ] || continue
+                echo "-- $log (last 40 lines without the passing ones)"
+                grep -vE '^(ok |PASS: )' "$log" | tail -n 40 | sed 's/^/   | /'
+        done
+}
+
 build() {
         dir=$1; shift
         rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || return 1
@@ -32,6 +43,7 @@ build() {
         make -j"$jobs" check >check.out 2>&1
         rc=$?
         grep -E '^(FAIL|ERROR|XPASS):' check.out
+        show_failed_logs check.out
         sed -n '/^# TOTAL/,/^# ERROR/p' check.out
         cd "$top"
         return $rc
@@ -70,6 +82,7 @@ if [ "${XV_VALGRIND:-1}" = 1 ]; then
                 make -j"$jobs" check-valgrind >check.out 2>&1
                 rc=$?
                 grep -E '^(FAIL|ERROR|XPASS):' check.out
+                show_failed_logs check.out
                 sed -n '/^# TOTAL/,/^# ERROR/p' check.out
                 cd "$top"
                 return $rc
