@@ -133,7 +133,7 @@ static void remove_dangling_links(XlStore *s) {
                 if (n <= 0)
                         continue;
                 target[n] = '\0';
-                if (strncmp(target, "../", 3) || strchr(target + 3, '/') ||
+                if (strncmp(target, "../", 3) != 0 || strchr(target + 3, '/') ||
                     fstatat(dirfd(dir), target, &st, 0) == 0 || errno != ENOENT)
                         continue;
                 if (unlinkat(dirfd(dir), de->d_name, 0) >= 0)

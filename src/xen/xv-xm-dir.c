@@ -502,7 +502,7 @@ static bool is_dangling_own_link(const XmDir *d, int auto_fd, const char *entry)
                 return false;
         target[n] = '\0';
         slash = strrchr(target, '/');
-        if (!slash || (size_t) (slash - target) != strlen(d->path) || strncmp(target, d->path, strlen(d->path)))
+        if (!slash || (size_t) (slash - target) != strlen(d->path) || !startswith(target, d->path))
                 return false;
         return stat(target, &st) < 0 && errno == ENOENT;
 }

@@ -47,19 +47,22 @@ static void pause_if_slow(const char *a, const char *b) {
         errno = saved;
 }
 
-/* libc's own function, which this module's definition hides. */
-#define REAL(name) ({                                                           \
-        static __typeof__(&name) real_;                                         \
-        if (!real_)                                                             \
-                real_ = (__typeof__(&name)) dlsym(RTLD_NEXT, #name);            \
-        real_;                                                                  \
-})
+/* libc's own functions, which this module's definitions hide. */
+static int (*real_unlink)(const char *);
+static int (*real_rename)(const char *, const char *);
+static int (*real_symlink)(const char *, const char *);
+
+static void *next_symbol(const char *name) {
+        return dlsym(RTLD_NEXT, name);
+}
 
 int unlink(const char *path) {
         int r;
 
+        if (!real_unlink)
+                real_unlink = (int (*)(const char *)) next_symbol("unlink");
         pause_if_slow(path, NULL);
-        r = REAL(unlink)(path);
+        r = real_unlink(path);
         pause_if_slow(path, NULL);
         return r;
 }
@@ -67,8 +70,10 @@ int unlink(const char *path) {
 int rename(const char *from, const char *to) {
         int r;
 
+        if (!real_rename)
+                real_rename = (int (*)(const char *, const char *)) next_symbol("rename");
         pause_if_slow(from, to);
-        r = REAL(rename)(from, to);
+        r = real_rename(from, to);
         pause_if_slow(from, to);
         return r;
 }
@@ -76,8 +81,10 @@ int rename(const char *from, const char *to) {
 int symlink(const char *target, const char *link) {
         int r;
 
+        if (!real_symlink)
+                real_symlink = (int (*)(const char *, const char *)) next_symbol("symlink");
         pause_if_slow(link, NULL);
-        r = REAL(symlink)(target, link);
+        r = real_symlink(target, link);
         pause_if_slow(link, NULL);
         return r;
 }
