@@ -96,6 +96,11 @@ static int store_file_path(const XlStore *s, const char *file, char **ret) {
         return asprintf(ret, "%s/%s", s->dir, file) < 0 ? -ENOMEM : 0;
 }
 
+/* The autostart link of the definition in @file: auto/@file. */
+static int store_link_path(const XlStore *s, const char *file, char **ret) {
+        return asprintf(ret, "%s/%s", s->auto_dir, file) < 0 ? -ENOMEM : 0;
+}
+
 int xl_store_path(XlStore *s, const char *name, char **ret, XvError *error) {
         int r;
 
@@ -462,7 +467,7 @@ static bool store_autostart(XlStore *s, const char *file) {
         _cleanup_free_ char *link = NULL;
         struct stat st;
 
-        if (asprintf(&link, "%s/%s", s->auto_dir, file) < 0)
+        if (store_link_path(s, file, &link) < 0)
                 return false;
         return lstat(link, &st) == 0;
 }
@@ -682,8 +687,9 @@ int xl_store_save(XlStore *s, const DomainDef *def, XvError *error) {
         if (!existed) {
                 _cleanup_free_ char *link = NULL;
 
-                if (asprintf(&link, "%s/%s" XL_STORE_SUFFIX, s->auto_dir, def->name) < 0)
-                        return -ENOMEM;
+                r = store_link_path(s, strrchr(path, '/') + 1 /* NAME.cfg */, &link);
+                if (r < 0)
+                        return r;
                 if (unlink(link) < 0 && errno != ENOENT)
                         return xv_error_set_errnof(error, -errno, "Cannot remove the stale autostart link %s", link);
         }
@@ -715,8 +721,9 @@ int xl_store_remove(XlStore *s, const char *name, XvError *error) {
         r = store_file_path(s, f->file, &path);
         if (r < 0)
                 return r;
-        if (asprintf(&link, "%s/%s", s->auto_dir, f->file) < 0)
-                return -ENOMEM;
+        r = store_link_path(s, f->file, &link);
+        if (r < 0)
+                return r;
         /* The definition first: it is what makes the domain. A crash before the link goes leaves
          * a dangling link, which the next open (remove_dangling_links()) or a new definition of
          * the name removes; the other order would leave a defined domain that lost its autostart. */
@@ -757,8 +764,9 @@ int xl_store_set_autostart(XlStore *s, const char *name, bool autostart, XvError
         if (r < 0)
                 return r;
 
-        if (asprintf(&link, "%s/%s", s->auto_dir, f->file) < 0)
-                return -ENOMEM;
+        r = store_link_path(s, f->file, &link);
+        if (r < 0)
+                return r;
         if (!autostart) {
                 if (unlink(link) < 0 && errno != ENOENT)
                         return xv_error_set_errnof(error, -errno, "Cannot remove %s", link);
