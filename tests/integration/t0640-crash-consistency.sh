@@ -51,16 +51,15 @@ log = open(os.path.join(act, "xenvirtd.log"), "a")
 
 # How long the daemon pauses before and after each unlink, rename and symlink in the XM directory
 # (slow-fs.c), so that kills land between the steps of one change.
-SLOW_STEP_RANDOM = 0.02
-SLOW_STEP = SLOW_STEP_RANDOM
+SLOW_STEP = 0.02
 
-def spawn(slow_step):
+def spawn():
     script = ('exec 3<&"$XV_RW_FD" 4<&"$XV_RO_FD"; '
               'export LISTEN_PID=$$ LISTEN_FDS=2 LISTEN_FDNAMES=rw:ro; exec "$@"')
     env = dict(os.environ, XV_RW_FD=str(socks[0].fileno()), XV_RO_FD=str(socks[1].fileno()))
     if mode == "xm":
         env.update(LD_PRELOAD=os.environ["XV_SLOW_FS"], XV_SLOW_FS_DIR=xm_dir,
-                   XV_SLOW_FS_USEC=str(int(slow_step * 1e6)),
+                   XV_SLOW_FS_USEC=str(int(SLOW_STEP * 1e6)),
                    ASAN_OPTIONS=env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
     return subprocess.Popen(["sh", "-c", script, "sh", os.path.join(os.environ["XV_BUILDDIR"], "daemon/xenvirtd"),
                              "--config", os.path.join(act, "empty.conf"), "--pid-file", os.path.join(act, "pid"),
@@ -149,7 +148,7 @@ def run_op(conn, op):
 
 if mode == "xend":
     subprocess.run([os.environ["XENSIM_CTL"], os.environ["XENSIM_CONTROL"], "xend", "delay", "40"], check=True)
-child = spawn(SLOW_STEP)
+child = spawn()
 interrupted = completed = served_while_down = 0
 
 def kill_during(op, delay):
@@ -184,7 +183,7 @@ def kill_during(op, delay):
     w.start()
     time.sleep(0.2)
     down_wait = w.is_alive()
-    child = spawn(SLOW_STEP)
+    child = spawn()
     # The op's client saw the kill (an error), or had not connected yet and is served now.
     t.join(30)
     assert not t.is_alive(), "client hung after the restart"
@@ -255,19 +254,16 @@ if mode == "xm":
     child.send_signal(signal.SIGTERM)
     child.wait()
     SLOW_STEP = STEP
-    child = spawn(SLOW_STEP)
+    child = spawn()
     version = iterations + 1
-    cases = [(None, ("define", "cc0", (version, False))),                   # a new domain
+    cases = [((None, False), ("define", "cc0", (version, False))),          # a new domain
              ((version, True), ("define", "cc0", (version + 1, True))),     # redefined, autostart kept
              ((version, True), ("undefine", "cc0", None)),                  # config and link go
              ((version, False), ("autostart", "cc0", (version, True))),
              ((version, True), ("autostart", "cc0", (version, False)))]
     for setup, op in cases:
         for k in (0.5, 2.0, 3.5):
-            if setup is None:
-                settle("cc0", None, False)
-            else:
-                settle("cc0", setup[0], setup[1])
+            settle("cc0", *setup)
             kill_during(op, k * STEP)
 child.send_signal(signal.SIGTERM)
 child.wait()
